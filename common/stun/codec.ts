@@ -1,0 +1,341 @@
+// The STUN codec (RFC 8489), pure: Buffers in, Buffers or results out, no sockets.
+// Decoding never throws; bad input comes back as a reason that callers can count.
+import { crc32 } from 'node:zlib';
+import { formatIp, parseIp } from '../ip-address.js';
+import { Attribute, Family, FINGERPRINT_XOR, HEADER_LENGTH, MAGIC_COOKIE, MessageType, TRANSACTION_ID_LENGTH } from './constants.js';
+
+export type DecodeFailure =
+  /** The first two bits are not zero (RFC 8489 section 5): some other protocol. */
+  | 'not-stun'
+  /** Shorter than a STUN header. */
+  | 'truncated'
+  /** The header's length disagrees with the datagram, or is not a multiple of 4. */
+  | 'bad-length'
+  /** No magic cookie: not RFC 5389/8489 STUN. */
+  | 'bad-cookie'
+  /** An attribute runs past the end of the message. */
+  | 'truncated-attribute'
+  /** FINGERPRINT is present but not the last attribute (RFC 8489 section 14.7). */
+  | 'fingerprint-not-last'
+  /** FINGERPRINT does not match the message's CRC-32. */
+  | 'bad-fingerprint'
+  /** A (XOR-)MAPPED-ADDRESS with an unknown family or the wrong length. */
+  | 'bad-address';
+
+export interface StunAttribute {
+  type: number;
+  value: Buffer;
+}
+
+export interface StunMessage {
+  type: number;
+  transactionId: Buffer;
+  attributes: StunAttribute[];
+  hasFingerprint: boolean;
+}
+
+export type DecodeResult = { ok: true; message: StunMessage } | { ok: false; reason: DecodeFailure };
+
+export interface TransportAddress {
+  family: 4 | 6;
+  address: string;
+  port: number;
+}
+
+/**
+ * Checks a datagram's STUN structure without allocating: header, lengths, attribute bounds and
+ * FINGERPRINT. Returns undefined when the message is well formed. The server's hot path uses this
+ * directly; decode() builds on it.
+ */
+export function checkMessage(datagram: Buffer): DecodeFailure | undefined {
+  const size = datagram.length;
+  if (size > 0 && (datagram[0]! & 0xc0) !== 0) return 'not-stun';
+  if (size < HEADER_LENGTH) return 'truncated';
+  const length = datagram.readUInt16BE(2);
+  if (length !== size - HEADER_LENGTH || (length & 3) !== 0) return 'bad-length';
+  if (datagram.readUInt32BE(4) !== MAGIC_COOKIE) return 'bad-cookie';
+  let offset = HEADER_LENGTH;
+  while (offset < size) {
+    if (offset + 4 > size) return 'truncated-attribute';
+    const type = datagram.readUInt16BE(offset);
+    const valueLength = datagram.readUInt16BE(offset + 2);
+    const next = offset + 4 + ((valueLength + 3) & ~3);
+    if (next > size) return 'truncated-attribute';
+    if (type === Attribute.Fingerprint) {
+      if (next !== size || valueLength !== 4) return 'fingerprint-not-last';
+      if (datagram.readUInt32BE(offset + 4) !== fingerprintOf(datagram, offset)) return 'bad-fingerprint';
+    }
+    offset = next;
+  }
+  return undefined;
+}
+
+/** Decodes any STUN message into its header and attributes. */
+export function decode(datagram: Buffer): DecodeResult {
+  const failure = checkMessage(datagram);
+  if (failure !== undefined) return { ok: false, reason: failure };
+  const attributes: StunAttribute[] = [];
+  let hasFingerprint = false;
+  let offset = HEADER_LENGTH;
+  while (offset < datagram.length) {
+    const type = datagram.readUInt16BE(offset);
+    const valueLength = datagram.readUInt16BE(offset + 2);
+    if (type === Attribute.Fingerprint) hasFingerprint = true;
+    else attributes.push({ type, value: datagram.subarray(offset + 4, offset + 4 + valueLength) });
+    offset += 4 + ((valueLength + 3) & ~3);
+  }
+  return {
+    ok: true,
+    message: {
+      type: datagram.readUInt16BE(0),
+      transactionId: datagram.subarray(8, HEADER_LENGTH),
+      attributes,
+      hasFingerprint,
+    },
+  };
+}
+
+/** What a Binding Success Response says, with our attributes when the server sent them. */
+export interface BindingResponse {
+  transactionId: Buffer;
+  mappedAddress?: TransportAddress;
+  software?: string;
+  podName?: string;
+  nodeName?: string;
+  sessionRequestCount?: number;
+}
+
+export type BindingResponseResult =
+  | { ok: true; response: BindingResponse }
+  | { ok: false; reason: DecodeFailure | 'not-binding-success' };
+
+/** Decodes a Binding Success Response. XOR-MAPPED-ADDRESS wins over the legacy MAPPED-ADDRESS. */
+export function decodeBindingResponse(datagram: Buffer): BindingResponseResult {
+  const decoded = decode(datagram);
+  if (!decoded.ok) return decoded;
+  const { message } = decoded;
+  if (message.type !== MessageType.BindingSuccess) return { ok: false, reason: 'not-binding-success' };
+  const response: BindingResponse = { transactionId: message.transactionId };
+  let legacyAddress: TransportAddress | undefined;
+  for (const { type, value } of message.attributes) {
+    switch (type) {
+      case Attribute.XorMappedAddress: {
+        const address = readAddress(value, message.transactionId, true);
+        if (address === undefined) return { ok: false, reason: 'bad-address' };
+        response.mappedAddress = address;
+        break;
+      }
+      case Attribute.MappedAddress:
+        legacyAddress = readAddress(value, message.transactionId, false);
+        break;
+      case Attribute.Software:
+        response.software = value.toString('utf8');
+        break;
+      case Attribute.PodName:
+        response.podName = value.toString('utf8');
+        break;
+      case Attribute.NodeName:
+        response.nodeName = value.toString('utf8');
+        break;
+      case Attribute.SessionRequestCount:
+        if (value.length === 4) response.sessionRequestCount = value.readUInt32BE(0);
+        break;
+    }
+  }
+  if (response.mappedAddress === undefined && legacyAddress !== undefined) response.mappedAddress = legacyAddress;
+  return { ok: true, response };
+}
+
+/** RFC 8489 section 14.1/14.2: (XOR-)MAPPED-ADDRESS value. */
+function readAddress(value: Buffer, transactionId: Buffer, xored: boolean): TransportAddress | undefined {
+  if (value.length < 4) return undefined;
+  const family = value[1];
+  const expected = family === Family.IPv4 ? 8 : family === Family.IPv6 ? 20 : -1;
+  if (value.length !== expected) return undefined;
+  const port = value.readUInt16BE(2) ^ (xored ? MAGIC_COOKIE >>> 16 : 0);
+  const bytes = Buffer.from(value.subarray(4));
+  if (xored) xorAddressBytes(bytes, transactionId);
+  return { family: family === Family.IPv4 ? 4 : 6, address: formatIp(bytes), port };
+}
+
+/** RFC 8489 section 14.2: X-Address is XORed with the magic cookie, then the transaction id. */
+function xorAddressBytes(bytes: Buffer, transactionId: Buffer): void {
+  bytes[0]! ^= 0x21;
+  bytes[1]! ^= 0x12;
+  bytes[2]! ^= 0xa4;
+  bytes[3]! ^= 0x42;
+  for (let i = 4; i < bytes.length; i++) bytes[i]! ^= transactionId[i - 4]!;
+}
+
+/** RFC 8489 section 14.7: CRC-32 of the message up to the FINGERPRINT attribute, XOR 0x5354554e. */
+function fingerprintOf(message: Buffer, fingerprintOffset: number): number {
+  // The CRC covers a header whose length already counts the FINGERPRINT attribute; the caller
+  // has written that length, so the bytes before the attribute are exactly what is covered.
+  return (crc32(message.subarray(0, fingerprintOffset)) ^ FINGERPRINT_XOR) >>> 0;
+}
+
+/** Writes FINGERPRINT at `offset`, the last 8 bytes of `message`, whose header length is final. */
+function writeFingerprint(message: Buffer, offset: number): void {
+  message.writeUInt16BE(Attribute.Fingerprint, offset);
+  message.writeUInt16BE(4, offset + 2);
+  message.writeUInt32BE(fingerprintOf(message, offset), offset + 4);
+}
+
+function writeHeader(target: Buffer, type: number, bodyLength: number, transactionId: Buffer): void {
+  target.writeUInt16BE(type, 0);
+  target.writeUInt16BE(bodyLength, 2);
+  target.writeUInt32BE(MAGIC_COOKIE, 4);
+  transactionId.copy(target, 8, 0, TRANSACTION_ID_LENGTH);
+}
+
+/** Size of an attribute carrying `valueLength` bytes, padding included. */
+export function attributeSize(valueLength: number): number {
+  return 4 + ((valueLength + 3) & ~3);
+}
+
+function writeAttribute(target: Buffer, offset: number, type: number, value: Buffer): number {
+  target.writeUInt16BE(type, offset);
+  target.writeUInt16BE(value.length, offset + 2);
+  value.copy(target, offset + 4);
+  const end = offset + attributeSize(value.length);
+  target.fill(0, offset + 4 + value.length, end);
+  return end;
+}
+
+export interface BindingRequestOptions {
+  transactionId: Buffer;
+  /** Pad the request with a PADDING attribute up to at least this many bytes. */
+  size?: number;
+  software?: string;
+  fingerprint?: boolean;
+}
+
+/** Encodes a Binding Request, padded so the server may answer with our attributes. */
+export function encodeBindingRequest(options: BindingRequestOptions): Buffer {
+  const software = options.software === undefined ? undefined : Buffer.from(options.software, 'utf8');
+  const fingerprint = options.fingerprint ?? true;
+  const base = HEADER_LENGTH + (software ? attributeSize(software.length) : 0) + (fingerprint ? 8 : 0);
+  const padding = options.size !== undefined && options.size > base ? Math.max(0, options.size - base - 4) : undefined;
+  const size = base + (padding === undefined ? 0 : attributeSize(padding));
+  const message = Buffer.allocUnsafe(size);
+  writeHeader(message, MessageType.BindingRequest, size - HEADER_LENGTH, options.transactionId);
+  let offset = HEADER_LENGTH;
+  if (software) offset = writeAttribute(message, offset, Attribute.Software, software);
+  if (padding !== undefined) offset = writeAttribute(message, offset, Attribute.Padding, Buffer.alloc(padding));
+  if (fingerprint) writeFingerprint(message, offset);
+  return message;
+}
+
+/** XOR-MAPPED-ADDRESS for `address`, as an attribute ready to copy. Undefined if not an IP. */
+export function xorMappedAddressAttribute(address: string, port: number, transactionId: Buffer): Buffer | undefined {
+  const ip = parseIp(address);
+  if (ip === undefined) return undefined;
+  const value = Buffer.allocUnsafe(4 + ip.bytes.length);
+  value[0] = 0;
+  value[1] = ip.family === 4 ? Family.IPv4 : Family.IPv6;
+  value.writeUInt16BE(port ^ (MAGIC_COOKIE >>> 16), 2);
+  ip.bytes.copy(value, 4);
+  xorAddressBytes(value.subarray(4), transactionId);
+  const attribute = Buffer.allocUnsafe(4 + value.length);
+  writeAttribute(attribute, 0, Attribute.XorMappedAddress, value);
+  return attribute;
+}
+
+export interface ServerIdentity {
+  software: string;
+  podName?: string;
+  nodeName?: string;
+}
+
+/**
+ * Builds Binding Success Responses. The identity attributes are encoded once, here, so each
+ * reply only copies them.
+ *
+ * Anti-amplification: a reply is never larger than `budget` (the request's size), except that
+ * XOR-MAPPED-ADDRESS always goes out, since every STUN client needs it. The optional attributes
+ * are added in priority order while they fit: the session counter, pod, node, SOFTWARE, then
+ * FINGERPRINT. They are always written in wire order, FINGERPRINT last.
+ */
+export class BindingResponseEncoder {
+  private readonly software: Buffer;
+  private readonly podName: Buffer | undefined;
+  private readonly nodeName: Buffer | undefined;
+
+  constructor(identity: ServerIdentity) {
+    this.software = encodeTextAttribute(Attribute.Software, identity.software);
+    this.podName = identity.podName ? encodeTextAttribute(Attribute.PodName, identity.podName) : undefined;
+    this.nodeName = identity.nodeName ? encodeTextAttribute(Attribute.NodeName, identity.nodeName) : undefined;
+  }
+
+  /**
+   * The reply to the request whose transaction id is `transactionId`, for a client seen at
+   * `xorMappedAddress` (from xorMappedAddressAttribute).
+   */
+  encode(transactionId: Buffer, xorMappedAddress: Buffer, sessionRequestCount: number | undefined, budget: number): Buffer {
+    let size = HEADER_LENGTH + xorMappedAddress.length;
+    const fits = (extra: number): boolean => size + extra <= budget;
+    const withCount = sessionRequestCount !== undefined && fits(8);
+    if (withCount) size += 8;
+    const withPod = this.podName !== undefined && fits(this.podName.length);
+    if (withPod) size += this.podName!.length;
+    const withNode = this.nodeName !== undefined && fits(this.nodeName.length);
+    if (withNode) size += this.nodeName!.length;
+    const withSoftware = fits(this.software.length);
+    if (withSoftware) size += this.software.length;
+    const withFingerprint = fits(8);
+    if (withFingerprint) size += 8;
+
+    const reply = Buffer.allocUnsafe(size);
+    writeHeader(reply, MessageType.BindingSuccess, size - HEADER_LENGTH, transactionId);
+    let offset = HEADER_LENGTH + xorMappedAddress.copy(reply, HEADER_LENGTH);
+    if (withSoftware) offset += this.software.copy(reply, offset);
+    if (withPod) offset += this.podName!.copy(reply, offset);
+    if (withNode) offset += this.nodeName!.copy(reply, offset);
+    if (withCount) {
+      reply.writeUInt16BE(Attribute.SessionRequestCount, offset);
+      reply.writeUInt16BE(4, offset + 2);
+      reply.writeUInt32BE(sessionRequestCount! >>> 0, offset + 4);
+      offset += 8;
+    }
+    if (withFingerprint) writeFingerprint(reply, offset);
+    return reply;
+  }
+
+  /** The request size that lets a reply carry every attribute, for an IPv6 client (the larger). */
+  fullReplySize(): number {
+    return (
+      HEADER_LENGTH +
+      attributeSize(20) +
+      8 +
+      (this.podName?.length ?? 0) +
+      (this.nodeName?.length ?? 0) +
+      this.software.length +
+      8
+    );
+  }
+}
+
+function encodeTextAttribute(type: number, text: string): Buffer {
+  const value = Buffer.from(text, 'utf8');
+  const attribute = Buffer.allocUnsafe(attributeSize(value.length));
+  writeAttribute(attribute, 0, type, value);
+  return attribute;
+}
+
+/** A Binding Success Response built in one call, for tests and tools (the server reuses an encoder). */
+export function encodeBindingSuccess(options: {
+  transactionId: Buffer;
+  mapped: { address: string; port: number };
+  identity: ServerIdentity;
+  sessionRequestCount?: number;
+  budget?: number;
+}): Buffer {
+  const xma = xorMappedAddressAttribute(options.mapped.address, options.mapped.port, options.transactionId);
+  if (xma === undefined) throw new TypeError(`not an IP address: ${options.mapped.address}`);
+  return new BindingResponseEncoder(options.identity).encode(
+    options.transactionId,
+    xma,
+    options.sessionRequestCount,
+    options.budget ?? Number.MAX_SAFE_INTEGER,
+  );
+}

@@ -241,6 +241,13 @@ export function xorMappedAddressAttribute(address: string, port: number, transac
   return attribute;
 }
 
+const WITH_COUNT = 1;
+const WITH_POD = 2;
+const WITH_NODE = 4;
+const WITH_SOFTWARE = 8;
+const WITH_FINGERPRINT = 16;
+const PLAN_SIZE_SHIFT = 5;
+
 export interface ServerIdentity {
   software: string;
   podName?: string;
@@ -272,33 +279,85 @@ export class BindingResponseEncoder {
    * `xorMappedAddress` (from xorMappedAddressAttribute).
    */
   encode(transactionId: Buffer, xorMappedAddress: Buffer, sessionRequestCount: number | undefined, budget: number): Buffer {
-    let size = HEADER_LENGTH + xorMappedAddress.length;
-    const fits = (extra: number): boolean => size + extra <= budget;
-    const withCount = sessionRequestCount !== undefined && fits(8);
-    if (withCount) size += 8;
-    const withPod = this.podName !== undefined && fits(this.podName.length);
-    if (withPod) size += this.podName!.length;
-    const withNode = this.nodeName !== undefined && fits(this.nodeName.length);
-    if (withNode) size += this.nodeName!.length;
-    const withSoftware = fits(this.software.length);
-    if (withSoftware) size += this.software.length;
-    const withFingerprint = fits(8);
-    if (withFingerprint) size += 8;
+    const parts = this.plan(xorMappedAddress.length, sessionRequestCount, budget);
+    const reply = Buffer.allocUnsafe(parts >>> PLAN_SIZE_SHIFT);
+    writeHeader(reply, MessageType.BindingSuccess, reply.length - HEADER_LENGTH, transactionId);
+    xorMappedAddress.copy(reply, HEADER_LENGTH);
+    this.writeOptional(reply, HEADER_LENGTH + xorMappedAddress.length, parts, sessionRequestCount);
+    return reply;
+  }
 
-    const reply = Buffer.allocUnsafe(size);
-    writeHeader(reply, MessageType.BindingSuccess, size - HEADER_LENGTH, transactionId);
-    let offset = HEADER_LENGTH + xorMappedAddress.copy(reply, HEADER_LENGTH);
-    if (withSoftware) offset += this.software.copy(reply, offset);
-    if (withPod) offset += this.podName!.copy(reply, offset);
-    if (withNode) offset += this.nodeName!.copy(reply, offset);
-    if (withCount) {
+  /**
+   * The reply to `request` (a checked Binding Request; its transaction id is read in place) for
+   * a client at `addressBytes` (4 or 16 bytes) and `port`. The server's hot path: the reply is the
+   * only allocation.
+   */
+  encodeReply(request: Buffer, addressBytes: Buffer, port: number, sessionRequestCount: number | undefined, budget: number): Buffer {
+    const addressLength = addressBytes.length;
+    const xmaSize = 8 + addressLength;
+    const parts = this.plan(xmaSize, sessionRequestCount, budget);
+    const reply = Buffer.allocUnsafe(parts >>> PLAN_SIZE_SHIFT);
+    reply.writeUInt16BE(MessageType.BindingSuccess, 0);
+    reply.writeUInt16BE(reply.length - HEADER_LENGTH, 2);
+    reply.writeUInt32BE(MAGIC_COOKIE, 4);
+    request.copy(reply, 8, 8, HEADER_LENGTH);
+    // RFC 8489 section 14.2: family, port XOR the cookie's top half, address XOR cookie + id.
+    reply.writeUInt16BE(Attribute.XorMappedAddress, 20);
+    reply.writeUInt16BE(4 + addressLength, 22);
+    reply[24] = 0;
+    reply[25] = addressLength === 4 ? Family.IPv4 : Family.IPv6;
+    reply.writeUInt16BE((port ^ (MAGIC_COOKIE >>> 16)) & 0xffff, 26);
+    reply[28] = addressBytes[0]! ^ 0x21;
+    reply[29] = addressBytes[1]! ^ 0x12;
+    reply[30] = addressBytes[2]! ^ 0xa4;
+    reply[31] = addressBytes[3]! ^ 0x42;
+    for (let i = 4; i < addressLength; i++) reply[28 + i] = addressBytes[i]! ^ request[8 + i - 4]!;
+    this.writeOptional(reply, HEADER_LENGTH + xmaSize, parts, sessionRequestCount);
+    return reply;
+  }
+
+  /**
+   * Which optional attributes fit the budget, in priority order (counter, pod, node, SOFTWARE,
+   * FINGERPRINT), packed with the reply size into one number so planning allocates nothing.
+   */
+  private plan(xmaSize: number, sessionRequestCount: number | undefined, budget: number): number {
+    let size = HEADER_LENGTH + xmaSize;
+    let parts = 0;
+    if (sessionRequestCount !== undefined && size + 8 <= budget) {
+      size += 8;
+      parts |= WITH_COUNT;
+    }
+    if (this.podName !== undefined && size + this.podName.length <= budget) {
+      size += this.podName.length;
+      parts |= WITH_POD;
+    }
+    if (this.nodeName !== undefined && size + this.nodeName.length <= budget) {
+      size += this.nodeName.length;
+      parts |= WITH_NODE;
+    }
+    if (size + this.software.length <= budget) {
+      size += this.software.length;
+      parts |= WITH_SOFTWARE;
+    }
+    if (size + 8 <= budget) {
+      size += 8;
+      parts |= WITH_FINGERPRINT;
+    }
+    return parts | (size << PLAN_SIZE_SHIFT);
+  }
+
+  /** Writes the planned optional attributes after XOR-MAPPED-ADDRESS, in wire order. */
+  private writeOptional(reply: Buffer, offset: number, parts: number, sessionRequestCount: number | undefined): void {
+    if (parts & WITH_SOFTWARE) offset += this.software.copy(reply, offset);
+    if (parts & WITH_POD) offset += this.podName!.copy(reply, offset);
+    if (parts & WITH_NODE) offset += this.nodeName!.copy(reply, offset);
+    if (parts & WITH_COUNT) {
       reply.writeUInt16BE(Attribute.SessionRequestCount, offset);
       reply.writeUInt16BE(4, offset + 2);
       reply.writeUInt32BE(sessionRequestCount! >>> 0, offset + 4);
       offset += 8;
     }
-    if (withFingerprint) writeFingerprint(reply, offset);
-    return reply;
+    if (parts & WITH_FINGERPRINT) writeFingerprint(reply, offset);
   }
 
   /** The request size that lets a reply carry every attribute, for an IPv6 client (the larger). */

@@ -1,0 +1,228 @@
+// The socket adapter around the Responder: binds a UDP socket, hands each datagram to the pure
+// core, sends the reply. Everything that is not a socket lives in server/responder.ts.
+import { createSocket, type Socket, type SocketType } from 'node:dgram';
+import type { Logger } from 'pino';
+import { parseIp, formatEndpoint } from '../common/ip-address.js';
+import { SOFTWARE } from '../common/version.js';
+import { Responder, type DropReason, type ResponderCounters } from './responder.js';
+
+export interface StunServerConfig {
+  /** Address to bind. Default `::` (dual-stack), falling back to 0.0.0.0 where IPv6 is missing. */
+  host?: string;
+  /** UDP port. Default 3478; 0 picks a free port (see RunningStunServer.port). */
+  port?: number;
+  podName: string;
+  nodeName?: string;
+  logger?: Logger;
+  /** SO_RCVBUF to ask for. Default 4 MiB; Linux caps it at net.core.rmem_max (and doubles it). */
+  recvBufferBytes?: number;
+  /** SO_SNDBUF to ask for. Default 1 MiB; capped by net.core.wmem_max. */
+  sendBufferBytes?: number;
+  /** Session table cap (see server/session-table.ts). */
+  maxSessions?: number;
+  /** A session idle this long starts counting again from 1. */
+  sessionIdleMs?: number;
+  /** Log a summary of the counters this often; 0 turns it off. Default 60 s. */
+  summaryIntervalMs?: number;
+  /** At most this many "new session" log lines per second; the rest are counted. Default 20. */
+  newSessionLogsPerSecond?: number;
+}
+
+export interface ServerCounters extends ResponderCounters {
+  /** Replies the socket refused to send (counted, not fatal). */
+  sendErrors: number;
+  /** Replies not sent because the socket's send queue was already too long (backpressure). */
+  sendBacklogDrops: number;
+}
+
+export interface RunningStunServer {
+  /** The address actually bound (`::`, `0.0.0.0`, `127.0.0.1`...). */
+  address: string;
+  port: number;
+  /** Live counters, updated as datagrams arrive. */
+  counters: ServerCounters;
+  /** Effective socket buffer sizes as the kernel reports them. */
+  bufferSizes: { recv: number; send: number };
+  /** Request size that earns a reply with every attribute. */
+  fullReplySize: number;
+  activeSessions(): number;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_STUN_PORT = 3478;
+export const DEFAULT_RECV_BUFFER_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_SEND_BUFFER_BYTES = 1024 * 1024;
+/** Replies waiting in libuv beyond this are dropped rather than queued without bound. */
+const MAX_SEND_QUEUE = 4096;
+
+/** A socket that could not be bound; `code` is the system error code (EADDRINUSE...). */
+export class BindError extends Error {
+  override name = 'BindError';
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+  }
+}
+
+/** Binds the socket and starts answering. Rejects with BindError if the address is unusable. */
+export async function startStunServer(config: StunServerConfig): Promise<RunningStunServer> {
+  const port = config.port ?? DEFAULT_STUN_PORT;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new BindError(`port ${port} is not from 0 to 65535`, 'EINVAL');
+  const logger = config.logger;
+  let socket: Socket;
+  if (config.host === undefined) {
+    try {
+      socket = await bindSocket('udp6', '::', port);
+    } catch (error) {
+      // No IPv6 in this pod (ipv6.disable=1 or no IPv6 address): serve IPv4 only.
+      const code = (error as BindError).code;
+      if (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL' && code !== 'EPROTONOSUPPORT') throw error;
+      logger?.warn({ code }, 'IPv6 unavailable, listening on IPv4 only');
+      socket = await bindSocket('udp4', '0.0.0.0', port);
+    }
+  } else {
+    const ip = parseIp(config.host);
+    if (ip === undefined) throw new BindError(`--host must be an IP address, got "${config.host}"`, 'EINVAL');
+    socket = await bindSocket(config.host.includes(':') ? 'udp6' : 'udp4', config.host, port);
+  }
+
+  const bufferSizes = sizeBuffers(socket, config.recvBufferBytes ?? DEFAULT_RECV_BUFFER_BYTES, config.sendBufferBytes ?? DEFAULT_SEND_BUFFER_BYTES, logger);
+  const responder = new Responder({
+    identity: { software: SOFTWARE, podName: config.podName, nodeName: config.nodeName },
+    maxEntries: config.maxSessions,
+    idleMs: config.sessionIdleMs,
+  });
+  const counters = responder.counters as ServerCounters;
+  counters.sendErrors = 0;
+  counters.sendBacklogDrops = 0;
+  const bound = socket.address();
+
+  // A rate limit on "new session" lines: a flood of fresh ids must not become a flood of logs.
+  const newSessionBudget = config.newSessionLogsPerSecond ?? 20;
+  let newSessionWindow = 0;
+  let newSessionLogged = 0;
+  let newSessionSuppressed = 0;
+
+  const onSendError = (error: Error | null): void => {
+    if (error) counters.sendErrors++;
+  };
+
+  socket.on('message', (datagram, rinfo) => {
+    const now = Date.now();
+    const result = responder.respond(datagram, rinfo.address, rinfo.port, now);
+    if ('drop' in result) return;
+    if (socket.getSendQueueCount() > MAX_SEND_QUEUE) {
+      counters.sendBacklogDrops++;
+      return;
+    }
+    socket.send(result.reply, rinfo.port, rinfo.address, onSendError);
+    if (result.sessionRequestCount === 1 && logger !== undefined) {
+      const second = Math.floor(now / 1000);
+      if (second !== newSessionWindow) {
+        if (newSessionSuppressed > 0) logger.info({ suppressed: newSessionSuppressed }, 'more new sessions not logged');
+        newSessionWindow = second;
+        newSessionLogged = 0;
+        newSessionSuppressed = 0;
+      }
+      if (newSessionLogged < newSessionBudget) {
+        newSessionLogged++;
+        logger.info({ session: result.sessionId.toString(16).padStart(12, '0'), from: formatEndpoint(rinfo.address, rinfo.port) }, 'new session');
+      } else {
+        newSessionSuppressed++;
+      }
+    }
+  });
+  socket.on('error', (error) => {
+    // After bind, errors are per-datagram trouble (ICMP, ENOBUFS): log and keep serving.
+    logger?.warn({ err: error.message }, 'socket error');
+  });
+
+  let summary: NodeJS.Timeout | undefined;
+  const summaryIntervalMs = config.summaryIntervalMs ?? 60_000;
+  if (logger !== undefined && summaryIntervalMs > 0) {
+    let previous = snapshot(counters);
+    summary = setInterval(() => {
+      const current = snapshot(counters);
+      const seconds = summaryIntervalMs / 1000;
+      logger.info(
+        {
+          requests: current.requests,
+          replies: current.replies,
+          drops: current.drops,
+          requestsPerSecond: Math.round((current.requests - previous.requests) / seconds),
+          repliesPerSecond: Math.round((current.replies - previous.replies) / seconds),
+          activeSessions: responder.sessions.activeCount(Date.now()),
+        },
+        'summary',
+      );
+      previous = current;
+    }, summaryIntervalMs);
+    summary.unref();
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    address: bound.address,
+    port: bound.port,
+    counters,
+    bufferSizes,
+    fullReplySize: responder.fullReplySize(),
+    activeSessions: () => responder.sessions.activeCount(Date.now()),
+    close: () => {
+      closing ??= new Promise<void>((resolve) => {
+        if (summary) clearInterval(summary);
+        socket.close(() => resolve());
+      });
+      return closing;
+    },
+  };
+}
+
+function bindSocket(type: SocketType, host: string, port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    let socket: Socket;
+    try {
+      socket = createSocket({ type, ipv6Only: false, reuseAddr: false });
+    } catch (error) {
+      reject(new BindError(`cannot create a ${type} socket: ${(error as Error).message}`, (error as NodeJS.ErrnoException).code));
+      return;
+    }
+    const onError = (error: NodeJS.ErrnoException): void => {
+      socket.close();
+      const what = error.code === 'EADDRINUSE' ? 'is already in use' : `cannot be bound (${error.code ?? error.message})`;
+      reject(new BindError(`UDP ${formatEndpoint(host, port)} ${what}`, error.code));
+    };
+    socket.once('error', onError);
+    socket.bind(port, host, () => {
+      socket.off('error', onError);
+      resolve(socket);
+    });
+  });
+}
+
+/**
+ * Asks for the socket buffers we want. A deep receive buffer absorbs bursts (the tool this
+ * replaces lost packets from 15,600/s up with a 16 KiB buffer); Linux grants at most
+ * net.core.rmem_max / wmem_max, so log what we really got.
+ */
+function sizeBuffers(socket: Socket, recv: number, send: number, logger: Logger | undefined): { recv: number; send: number } {
+  try {
+    socket.setRecvBufferSize(recv);
+  } catch (error) {
+    logger?.warn({ requested: recv, err: (error as Error).message }, 'could not size the receive buffer');
+  }
+  try {
+    socket.setSendBufferSize(send);
+  } catch (error) {
+    logger?.warn({ requested: send, err: (error as Error).message }, 'could not size the send buffer');
+  }
+  return { recv: socket.getRecvBufferSize(), send: socket.getSendBufferSize() };
+}
+
+function snapshot(counters: ServerCounters): { requests: number; replies: number; drops: Partial<Record<DropReason, number>> } {
+  const drops: Partial<Record<DropReason, number>> = {};
+  for (const [reason, count] of Object.entries(counters.drops) as [DropReason, number][]) if (count > 0) drops[reason] = count;
+  return { requests: counters.requests, replies: counters.replies, drops };
+}

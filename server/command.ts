@@ -1,5 +1,181 @@
-import type { Command } from 'commander';
-// Stub: replaced by the server implementation.
+// `affinity-tester server`: the STUN-compatible UDP server every pod runs, with its HTTP side
+// port. Flags and environment variables in, a running server out; exits 0 on SIGTERM/SIGINT.
+import { hostname } from 'node:os';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { pino, type Logger } from 'pino';
+import { UsageError } from '../common/cli-error.js';
+import { LOG_LEVELS, durationOption, integerOption, portOption } from '../common/options.js';
+import { VERSION } from '../common/version.js';
+import { startHttpSidePort, type HttpSidePort } from './http.js';
+import { createServerMetrics } from './metrics.js';
+import { DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE_MS } from './session-table.js';
+import {
+  BindError,
+  DEFAULT_RECV_BUFFER_BYTES,
+  DEFAULT_SEND_BUFFER_BYTES,
+  DEFAULT_STUN_PORT,
+  startStunServer,
+  type RunningStunServer,
+} from './udp-server.js';
+
+interface ServerOptions {
+  port: number;
+  host?: string;
+  podName?: string;
+  nodeName?: string;
+  httpPort: number | 'off';
+  logLevel: string;
+  recvBuffer: number;
+  sendBuffer: number;
+  maxSessions: number;
+  sessionIdle: number;
+  summaryInterval: number;
+}
+
+function httpPortOption(value: string): number | 'off' {
+  if (value.trim().toLowerCase() === 'off') return 'off';
+  try {
+    return portOption(value);
+  } catch {
+    throw new InvalidArgumentError('expected a port number from 0 to 65535, or "off".');
+  }
+}
+
 export function registerServerCommand(program: Command): void {
-  program.command('server').description('run the STUN-compatible UDP server a pod runs');
+  program
+    .command('server')
+    .description('run the STUN-compatible UDP server a pod runs (RFC 8489 Binding, with pod, node and session counter)')
+    .addOption(new Option('--port <port>', 'UDP port to answer STUN on (0 = any free port)').env('PORT').default(DEFAULT_STUN_PORT).argParser(portOption))
+    .addOption(
+      new Option('--host <address>', 'IP address to bind; default :: (IPv4 and IPv6), or 0.0.0.0 where IPv6 is missing').env('BIND_HOST'),
+    )
+    .addOption(new Option('--pod-name <name>', 'pod name sent in replies (also read from MY_POD_NAME; default: the hostname)').env('POD_NAME'))
+    .addOption(new Option('--node-name <name>', 'node name sent in replies (also read from MY_NODE_NAME)').env('NODE_NAME'))
+    .addOption(
+      new Option('--http-port <port>', 'HTTP port for /healthz and /metrics (0 = any free port, "off" = no HTTP)')
+        .env('HTTP_PORT')
+        .default(8080)
+        .argParser(httpPortOption),
+    )
+    .addOption(new Option('--log-level <level>', 'pino log level').env('LOG_LEVEL').choices(LOG_LEVELS).default('info'))
+    .addOption(
+      new Option('--recv-buffer <bytes>', 'UDP receive buffer (SO_RCVBUF) to ask for; the kernel caps it at net.core.rmem_max')
+        .env('RECV_BUFFER_BYTES')
+        .default(DEFAULT_RECV_BUFFER_BYTES)
+        .argParser(integerOption(1024, 2 ** 31 - 1)),
+    )
+    .addOption(
+      new Option('--send-buffer <bytes>', 'UDP send buffer (SO_SNDBUF) to ask for; capped at net.core.wmem_max')
+        .env('SEND_BUFFER_BYTES')
+        .default(DEFAULT_SEND_BUFFER_BYTES)
+        .argParser(integerOption(1024, 2 ** 31 - 1)),
+    )
+    .addOption(
+      new Option('--max-sessions <n>', 'most sessions whose request counters are kept (oldest evicted first)')
+        .env('MAX_SESSIONS')
+        .default(DEFAULT_MAX_SESSIONS)
+        .argParser(integerOption(2, 100_000_000)),
+    )
+    .addOption(
+      new Option('--session-idle <duration>', 'a session silent this long starts counting from 1 again')
+        .env('SESSION_IDLE')
+        .default(DEFAULT_SESSION_IDLE_MS, '5m')
+        .argParser(durationOption),
+    )
+    .addOption(
+      new Option('--summary-interval <duration>', 'log a counters summary this often (0 = never)')
+        .env('SUMMARY_INTERVAL')
+        .default(60_000, '60s')
+        .argParser(durationOption),
+    )
+    .action(async (options: ServerOptions) => {
+      await runServer(options);
+    });
+}
+
+async function runServer(options: ServerOptions): Promise<void> {
+  if (options.sessionIdle <= 0) throw new UsageError('--session-idle must be longer than 0.');
+  const podName = options.podName ?? nonEmpty(process.env.MY_POD_NAME) ?? hostname();
+  const nodeName = options.nodeName ?? nonEmpty(process.env.MY_NODE_NAME);
+  const logger: Logger = pino(
+    { level: options.logLevel, base: { pod: podName, node: nodeName }, timestamp: pino.stdTimeFunctions.isoTime },
+    // Synchronous: the last lines (final counters) must reach stdout before the process exits.
+    pino.destination({ dest: 1, sync: true }),
+  );
+
+  let stun: RunningStunServer;
+  try {
+    stun = await startStunServer({
+      host: options.host,
+      port: options.port,
+      podName,
+      nodeName,
+      logger,
+      recvBufferBytes: options.recvBuffer,
+      sendBufferBytes: options.sendBuffer,
+      maxSessions: options.maxSessions,
+      sessionIdleMs: options.sessionIdle,
+      summaryIntervalMs: options.summaryInterval,
+    });
+  } catch (error) {
+    if (error instanceof BindError) throw new UsageError(error.message);
+    throw error;
+  }
+
+  let shuttingDown = false;
+  let http: HttpSidePort | undefined;
+  if (options.httpPort !== 'off') {
+    try {
+      http = await startHttpSidePort({
+        host: stun.address,
+        port: options.httpPort,
+        registry: createServerMetrics(stun),
+        healthy: () => !shuttingDown,
+      });
+    } catch (error) {
+      await stun.close();
+      if (error instanceof BindError) throw new UsageError(error.message);
+      throw error;
+    }
+  }
+
+  logger.info(
+    {
+      version: VERSION,
+      udp: { address: stun.address, port: stun.port },
+      http: http ? { address: http.address, port: http.port } : 'off',
+      socketBuffers: { receive: stun.bufferSizes.recv, send: stun.bufferSizes.send },
+      requestedBuffers: { receive: options.recvBuffer, send: options.sendBuffer },
+      fullReplyRequestSize: stun.fullReplySize,
+      maxSessions: options.maxSessions,
+      sessionIdleMs: options.sessionIdle,
+    },
+    'server started',
+  );
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  shuttingDown = true;
+  logger.info({ signal }, 'shutting down');
+  await stun.close();
+  await http?.close();
+  const { counters } = stun;
+  const drops: Record<string, number> = {};
+  for (const [reason, count] of Object.entries(counters.drops)) if (count > 0) drops[reason] = count;
+  logger.info(
+    {
+      requests: counters.requests,
+      replies: counters.replies,
+      drops,
+      sendErrors: counters.sendErrors,
+      sendBacklogDrops: counters.sendBacklogDrops,
+    },
+    'server stopped',
+  );
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
 }

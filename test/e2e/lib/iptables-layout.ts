@@ -1,0 +1,104 @@
+// kube-proxy's iptables mode for one UDP Service, as iptables-restore input. Pure: a Service and
+// its endpoints in, rule text out; test-bed.ts applies it. The layout follows what kube-proxy
+// writes (pkg/proxy/iptables): KUBE-SERVICES matches the cluster IP and jumps to KUBE-SVC-<hash>,
+// which picks an endpoint chain KUBE-SEP-<hash> with `statistic --mode random` (probability
+// 1/n, then 1/(n-1), ... the last one unconditional, so every endpoint is equally likely), and
+// the endpoint chain DNATs to the pod. ClientIP affinity adds the `recent` module: the Service
+// chain first sends a source address seen recently by an endpoint back to that endpoint
+// (--rcheck --seconds T --reap), and the endpoint chain records the address (--set).
+import { endpointText, nameHash, servicePortName, type Endpoint, type ServiceSpec } from './service.js';
+
+const PROTOCOL = 'udp';
+/** The mark kube-proxy uses for "masquerade this" (--iptables-masquerade-bit 14). */
+const MASQUERADE_MARK = '0x4000';
+
+export function serviceChain(service: ServiceSpec): string {
+  return `KUBE-SVC-${nameHash(servicePortName(service) + PROTOCOL, 16)}`;
+}
+
+export function endpointChain(service: ServiceSpec, endpoint: Endpoint): string {
+  return `KUBE-SEP-${nameHash(servicePortName(service) + PROTOCOL + endpointText(endpoint), 16)}`;
+}
+
+/** kube-proxy prints probabilities with ten decimals. */
+export function probability(index: number, count: number): string {
+  return (1 / (count - index)).toFixed(10);
+}
+
+/**
+ * The rules that hook kube-proxy's chains into the built-in nat chains, as argument lists for
+ * `iptables -t nat`. kube-proxy ensures these once, outside its restore transaction.
+ */
+export function iptablesHookRules(): string[][] {
+  return [
+    ['-A', 'PREROUTING', '-m', 'comment', '--comment', 'kubernetes service portals', '-j', 'KUBE-SERVICES'],
+    ['-A', 'OUTPUT', '-m', 'comment', '--comment', 'kubernetes service portals', '-j', 'KUBE-SERVICES'],
+    ['-A', 'POSTROUTING', '-m', 'comment', '--comment', 'kubernetes postrouting rules', '-j', 'KUBE-POSTROUTING'],
+  ];
+}
+
+/**
+ * iptables-restore input (to be used with --noflush) that makes the nat table route the Service
+ * to `endpoints`. Each `:CHAIN` line empties that chain, so the chains are rewritten whole, and
+ * endpoint chains of `staleEndpoints` (endpoints that went away since the last sync) are deleted,
+ * as kube-proxy's sync does.
+ */
+export function iptablesRestoreInput(service: ServiceSpec, endpoints: readonly Endpoint[], staleEndpoints: readonly Endpoint[] = []): string {
+  const svcChain = serviceChain(service);
+  const name = servicePortName(service);
+  const affinity = service.sessionAffinity === 'ClientIP';
+  const lines: string[] = ['*nat'];
+  const live = endpoints.map((e) => endpointChain(service, e));
+  // A stale chain is declared too, which empties it, so that -X below may delete it.
+  const stale = [...new Set(staleEndpoints.map((e) => endpointChain(service, e)))].filter((c) => !live.includes(c));
+  for (const chain of ['KUBE-SERVICES', 'KUBE-MARK-MASQ', 'KUBE-POSTROUTING', svcChain, ...live, ...stale]) lines.push(`:${chain} - [0:0]`);
+
+  lines.push(
+    `-A KUBE-SERVICES -m comment --comment "${name} cluster IP" -m ${PROTOCOL} -p ${PROTOCOL} -d ${service.clusterIp}/32 --dport ${service.port} -j ${svcChain}`,
+    `-A KUBE-MARK-MASQ -j MARK --or-mark ${MASQUERADE_MARK}`,
+    `-A KUBE-POSTROUTING -m mark ! --mark ${MASQUERADE_MARK}/${MASQUERADE_MARK} -j RETURN`,
+    // The mark is cleared before MASQUERADE so that a re-routed packet is not masqueraded twice.
+    `-A KUBE-POSTROUTING -j MARK --xor-mark ${MASQUERADE_MARK}`,
+    `-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully`,
+  );
+
+  if (service.clusterCidr !== undefined) {
+    lines.push(
+      `-A ${svcChain} -m comment --comment "${name} cluster IP" -m ${PROTOCOL} -p ${PROTOCOL} -d ${service.clusterIp}/32 --dport ${service.port} ! -s ${service.clusterCidr} -j KUBE-MARK-MASQ`,
+    );
+  }
+  if (affinity) {
+    for (const endpoint of endpoints) {
+      const sep = endpointChain(service, endpoint);
+      lines.push(
+        `-A ${svcChain} -m comment --comment "${name} -> ${endpointText(endpoint)}" -m recent --name ${sep} --rcheck --seconds ${service.stickySeconds} --reap -j ${sep}`,
+      );
+    }
+  }
+  endpoints.forEach((endpoint, index) => {
+    const sep = endpointChain(service, endpoint);
+    const pick = index < endpoints.length - 1 ? ` -m statistic --mode random --probability ${probability(index, endpoints.length)}` : '';
+    lines.push(`-A ${svcChain} -m comment --comment "${name} -> ${endpointText(endpoint)}"${pick} -j ${sep}`);
+  });
+
+  for (const endpoint of endpoints) {
+    const sep = endpointChain(service, endpoint);
+    // A pod reaching itself through the Service must be masqueraded, or its reply would bypass
+    // the node's conntrack entry (hairpin).
+    lines.push(`-A ${sep} -m comment --comment ${name} -s ${endpoint.ip}/32 -j KUBE-MARK-MASQ`);
+    const remember = affinity ? ` -m recent --name ${sep} --set` : '';
+    lines.push(`-A ${sep} -m comment --comment ${name}${remember} -m ${PROTOCOL} -p ${PROTOCOL} -j DNAT --to-destination ${endpointText(endpoint)}`);
+  }
+
+  for (const chain of stale) lines.push(`-X ${chain}`);
+  lines.push('COMMIT', '');
+  return lines.join('\n');
+}
+
+/** Removes every rule and chain of this layout from the nat table (switching layouts, teardown). */
+export function iptablesFlushCommands(): string[][] {
+  return [
+    ['-t', 'nat', '-F'],
+    ['-t', 'nat', '-X'],
+  ];
+}

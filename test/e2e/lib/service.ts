@@ -1,0 +1,60 @@
+// A UDP Service and its endpoints as kube-proxy sees them, and the chain names kube-proxy derives
+// from them. Both rule layouts (iptables, nftables) start from these records.
+import { createHash } from 'node:crypto';
+
+export interface ServiceSpec {
+  namespace: string;
+  name: string;
+  portName: string;
+  clusterIp: string;
+  port: number;
+  /** `ClientIP` pins each client address to one endpoint for `stickySeconds`. */
+  sessionAffinity: 'None' | 'ClientIP';
+  /** service.spec.sessionAffinityConfig.clientIP.timeoutSeconds (Kubernetes default 10800). */
+  stickySeconds: number;
+  /**
+   * kube-proxy's --cluster-cidr. When set, traffic to the cluster IP from outside it is marked
+   * for masquerade; when unset (no local-traffic detector), the client's address is kept.
+   */
+  clusterCidr?: string;
+}
+
+export interface Endpoint {
+  ip: string;
+  port: number;
+}
+
+export function endpointText(endpoint: Endpoint): string {
+  return `${endpoint.ip}:${endpoint.port}`;
+}
+
+/** `namespace/name:port`, kube-proxy's ServicePortName. */
+export function servicePortName(service: ServiceSpec): string {
+  return `${service.namespace}/${service.name}:${service.portName}`;
+}
+
+const BASE32_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+/** RFC 4648 section 6 base32, with padding; Node's Buffer has no base32. */
+export function base32(bytes: Uint8Array): string {
+  let out = '';
+  let buffer = 0;
+  let bits = 0;
+  for (const byte of bytes) {
+    buffer = (buffer << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      out += BASE32_ALPHABET[(buffer >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    buffer &= (1 << bits) - 1;
+  }
+  if (bits > 0) out += BASE32_ALPHABET[(buffer << (5 - bits)) & 31];
+  while (out.length % 8 !== 0) out += '=';
+  return out;
+}
+
+/** The first `length` base32 characters of SHA-256(text): how kube-proxy makes chain names unique. */
+export function nameHash(text: string, length: number): string {
+  return base32(createHash('sha256').update(text).digest()).slice(0, length);
+}

@@ -1,0 +1,301 @@
+// Builds the bed described by a BedPlan out of real namespaces, veths and a bridge, applies the
+// kube-proxy layouts, reads conntrack, and removes everything afterwards. Everything this module
+// creates is recorded at once, so that teardown (also from a process exit handler, after a failed
+// test or a Ctrl-C) removes exactly what this run made and nothing else.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PACKAGE_ROOT } from '../../../common/version.js';
+import { namespaceNames, type BedPlan, type PodPlan } from './bed-plan.js';
+import { inNamespace, must, run, runSyncQuietly } from './command.js';
+import { backendsByClient, natPortsByLocalPort, parseConntrack, type Flow } from './conntrack.js';
+import { iptablesFlushCommands, iptablesHookRules, iptablesRestoreInput } from './iptables-layout.js';
+import { lossTableScript, LOSS_TABLE, parseLossCounters, type LossCounters } from './loss-rules.js';
+import { nftablesDeleteCommand, nftablesTransaction } from './nftables-layout.js';
+import type { Endpoint, ServiceSpec } from './service.js';
+
+export const CLI_PATH = join(PACKAGE_ROOT, 'dist', 'cli', 'affinity-tester.js');
+
+export type Layout = 'iptables' | 'nftables';
+export type NatMode = 'masquerade' | 'masquerade-random-fully';
+
+/** Why the bed cannot run here, or undefined when it can. */
+export async function unsupportedReason(): Promise<string | undefined> {
+  if (process.platform !== 'linux') return 'network namespaces need Linux';
+  if (process.getuid?.() !== 0) return 'the end-to-end test bed needs root (network namespaces, iptables, conntrack); run as root to include it';
+  for (const tool of [['ip', '-V'], ['iptables', '--version'], ['nft', '--version'], ['conntrack', '--version']]) {
+    const result = await run(tool);
+    if (result.code !== 0) return `${tool[0]} is not available (Debian packages iproute2 iptables nftables conntrack)`;
+  }
+  const netns = await run(['ip', 'netns', 'list']);
+  if (netns.code !== 0) return `ip netns does not work here: ${netns.stderr.trim()}`;
+  if (!existsSync(CLI_PATH)) return `${CLI_PATH} is missing: run "npm run build"`;
+  return undefined;
+}
+
+/** Beds not yet destroyed, for the exit handler. */
+const liveBeds = new Set<TestBed>();
+let exitHandlerInstalled = false;
+
+function installExitHandler(): void {
+  if (exitHandlerInstalled) return;
+  exitHandlerInstalled = true;
+  process.on('exit', () => {
+    for (const bed of liveBeds) bed.destroySync();
+  });
+}
+
+export interface ServerProcess {
+  pod: PodPlan;
+  child: ChildProcess;
+  output: string[];
+  exited: Promise<number | null>;
+}
+
+export class TestBed {
+  private readonly children = new Set<ChildProcess>();
+  private readonly servers = new Map<string, ServerProcess>();
+  private layout: Layout | undefined;
+  private endpoints: Endpoint[] = [];
+  private destroyed = false;
+
+  private constructor(readonly plan: BedPlan) {}
+
+  /** Creates namespaces, links and addresses. On failure, removes what it made and rejects. */
+  static async create(plan: BedPlan): Promise<TestBed> {
+    installExitHandler();
+    const bed = new TestBed(plan);
+    liveBeds.add(bed);
+    try {
+      await bed.build();
+    } catch (error) {
+      await bed.destroy();
+      throw error;
+    }
+    return bed;
+  }
+
+  private async build(): Promise<void> {
+    const p = this.plan;
+    for (const ns of namespaceNames(p)) {
+      await must(['ip', 'netns', 'add', ns]);
+      await must(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
+    }
+    const veth = (a: string, nsA: string, b: string, nsB: string) =>
+      must(['ip', 'link', 'add', a, 'netns', nsA, 'type', 'veth', 'peer', 'name', b, 'netns', nsB]);
+    const up = (ns: string, dev: string, cidr?: string) =>
+      (cidr ? must(['ip', '-n', ns, 'addr', 'add', cidr, 'dev', dev]) : Promise.resolve('')).then(() =>
+        must(['ip', '-n', ns, 'link', 'set', dev, 'up']),
+      );
+
+    await veth(p.clientInterface, p.clientNamespace, p.natInsideInterface, p.natNamespace);
+    await veth(p.natOutsideInterface, p.natNamespace, p.nodeUplinkInterface, p.nodeNamespace);
+    await up(p.clientNamespace, p.clientInterface, `${p.clientIp}/24`);
+    await must(['ip', '-n', p.clientNamespace, 'route', 'add', 'default', 'via', p.natInsideIp]);
+    await up(p.natNamespace, p.natInsideInterface, `${p.natInsideIp}/24`);
+    await up(p.natNamespace, p.natOutsideInterface, `${p.natPublicIp}/28`);
+    await must(['ip', '-n', p.natNamespace, 'route', 'add', 'default', 'via', p.nodeUplinkIp]);
+    await up(p.nodeNamespace, p.nodeUplinkInterface, `${p.nodeUplinkIp}/28`);
+    await must(['ip', '-n', p.nodeNamespace, 'link', 'add', p.bridge, 'type', 'bridge']);
+    await up(p.nodeNamespace, p.bridge, `${p.bridgeIp}/24`);
+    for (const pod of p.pods) {
+      await veth(pod.podInterface, pod.namespace, pod.bridgePort, p.nodeNamespace);
+      await must(['ip', '-n', p.nodeNamespace, 'link', 'set', pod.bridgePort, 'master', p.bridge]);
+      await up(p.nodeNamespace, pod.bridgePort);
+      await up(pod.namespace, pod.podInterface, `${pod.ip}/24`);
+      await must(['ip', '-n', pod.namespace, 'route', 'add', 'default', 'via', p.bridgeIp]);
+    }
+    // Forwarding is per namespace and off in a new one.
+    for (const ns of [p.natNamespace, p.nodeNamespace]) await this.exec(ns, ['sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+    await this.setNatMode('masquerade');
+  }
+
+  exec(namespace: string, argv: readonly string[], input?: string): Promise<string> {
+    return must(inNamespace(namespace, argv), input);
+  }
+
+  /** Plain MASQUERADE keeps a socket's port when it is free; --random-fully picks a new one per flow. */
+  async setNatMode(mode: NatMode): Promise<void> {
+    const p = this.plan;
+    await this.exec(p.natNamespace, ['iptables', '-t', 'nat', '-F', 'POSTROUTING']);
+    const extra = mode === 'masquerade-random-fully' ? ['--random-fully'] : [];
+    await this.exec(p.natNamespace, ['iptables', '-t', 'nat', '-A', 'POSTROUTING', '-o', p.natOutsideInterface, '-j', 'MASQUERADE', ...extra]);
+  }
+
+  /** Installs `layout` for the Service with `endpoints`, replacing the other layout if present. */
+  async useLayout(layout: Layout, service: ServiceSpec, endpoints: readonly Endpoint[]): Promise<void> {
+    await this.removeLayouts();
+    const node = this.plan.nodeNamespace;
+    if (layout === 'iptables') {
+      await this.exec(node, ['iptables-restore', '--noflush'], iptablesRestoreInput(service, endpoints));
+      for (const rule of iptablesHookRules()) await this.exec(node, ['iptables', '-t', 'nat', ...rule]);
+    } else {
+      await this.exec(node, ['nft', '-f', '-'], nftablesTransaction(service, endpoints));
+    }
+    this.layout = layout;
+    this.endpoints = [...endpoints];
+  }
+
+  /** A kube-proxy sync: the rules now route to `endpoints`. Conntrack is not touched. */
+  async syncEndpoints(service: ServiceSpec, endpoints: readonly Endpoint[]): Promise<void> {
+    const node = this.plan.nodeNamespace;
+    const stale = this.endpoints.filter((old) => !endpoints.some((e) => e.ip === old.ip && e.port === old.port));
+    if (this.layout === 'iptables') await this.exec(node, ['iptables-restore', '--noflush'], iptablesRestoreInput(service, endpoints, stale));
+    else if (this.layout === 'nftables') await this.exec(node, ['nft', '-f', '-'], nftablesTransaction(service, endpoints, stale));
+    else throw new Error('no layout installed');
+    this.endpoints = [...endpoints];
+  }
+
+  async removeLayouts(): Promise<void> {
+    const node = this.plan.nodeNamespace;
+    for (const argv of iptablesFlushCommands()) await this.exec(node, ['iptables', ...argv]);
+    await run(inNamespace(node, ['nft', ...nftablesDeleteCommand()]));
+    this.layout = undefined;
+    this.endpoints = [];
+  }
+
+  async conntrack(namespace: string): Promise<Flow[]> {
+    return parseConntrack(await this.exec(namespace, ['conntrack', '-L', '-p', 'udp', '-o', 'extended']));
+  }
+
+  /** Node side: which pod IP each client flow (`natPublicIp:port`) is DNATed to. */
+  async nodeBackends(): Promise<Map<string, string>> {
+    return backendsByClient(await this.conntrack(this.plan.nodeNamespace), this.plan.serviceIp, this.plan.servicePort);
+  }
+
+  /** NAT side: the public port of each client socket, by the socket's local port. */
+  async natPorts(): Promise<Map<number, number>> {
+    return natPortsByLocalPort(await this.conntrack(this.plan.natNamespace), this.plan.clientIp, this.plan.serviceIp);
+  }
+
+  async flushConntrack(namespace: string): Promise<void> {
+    // conntrack -F reports on stderr and exits 0 even on an empty table.
+    await this.exec(namespace, ['conntrack', '-F']);
+  }
+
+  /** What kube-proxy runs when a UDP endpoint goes away: its flows must be re-balanced. */
+  async deleteEndpointFlows(podIp: string): Promise<void> {
+    // Exits 1 when nothing matched, which is not an error here.
+    await run(inNamespace(this.plan.nodeNamespace, ['conntrack', '-D', '-p', 'udp', '--orig-dst', this.plan.serviceIp, '--dst-nat', podIp]));
+  }
+
+  /** Drops each forwarded request and each reply with `probability`, counting what it drops. */
+  async setLoss(probability: number): Promise<void> {
+    await this.clearLoss();
+    await this.exec(this.plan.nodeNamespace, ['nft', '-f', '-'], lossTableScript(this.plan, probability));
+  }
+
+  async lossCounters(): Promise<LossCounters> {
+    return parseLossCounters(await this.exec(this.plan.nodeNamespace, ['nft', '-j', 'list', 'table', 'ip', LOSS_TABLE]));
+  }
+
+  async clearLoss(): Promise<void> {
+    await run(inNamespace(this.plan.nodeNamespace, ['nft', 'delete', 'table', 'ip', LOSS_TABLE]));
+  }
+
+  /** Starts `argv` inside `namespace`, tracked so that teardown kills it. */
+  spawnIn(namespace: string, argv: readonly string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+    const [command, ...args] = inNamespace(namespace, argv);
+    const child = spawn(command!, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...env } });
+    this.children.add(child);
+    child.on('exit', () => this.children.delete(child));
+    return child;
+  }
+
+  /** Starts the real `affinity-tester server` in the pod and waits until its UDP port is open. */
+  async startServer(pod: PodPlan): Promise<ServerProcess> {
+    const child = this.spawnIn(pod.namespace, [
+      process.execPath,
+      CLI_PATH,
+      'server',
+      '--pod-name',
+      pod.name,
+      '--node-name',
+      this.plan.nodeName,
+      '--host',
+      '0.0.0.0',
+      '--port',
+      String(this.plan.servicePort),
+      '--http-port',
+      '8080',
+    ]);
+    const output: string[] = [];
+    const keep = (chunk: Buffer) => {
+      output.push(chunk.toString('utf8'));
+      if (output.length > 200) output.shift();
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const server: ServerProcess = { pod, child, output, exited };
+    this.servers.set(pod.name, server);
+    await this.waitForUdpPort(pod, () => child.exitCode !== null || child.signalCode !== null, () => output.join(''));
+    return server;
+  }
+
+  private async waitForUdpPort(pod: PodPlan, gone: () => boolean, log: () => string): Promise<void> {
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline) {
+      if (gone()) throw new Error(`server in ${pod.name} exited: ${log().trim().slice(-500)}`);
+      const listening = await this.exec(pod.namespace, ['ss', '-Hlun', `sport = :${this.plan.servicePort}`]);
+      if (listening.trim() !== '') return;
+      await sleep(50);
+    }
+    throw new Error(`server in ${pod.name} did not open UDP port ${this.plan.servicePort} within 15 s`);
+  }
+
+  /** Kills the pod's server the way a crash would (SIGKILL: no goodbye, the endpoint stays). */
+  async killServer(pod: PodPlan): Promise<void> {
+    const server = this.servers.get(pod.name);
+    if (server === undefined) return;
+    server.child.kill('SIGKILL');
+    await server.exited;
+    this.servers.delete(pod.name);
+  }
+
+  runningServers(): string[] {
+    return [...this.servers.keys()];
+  }
+
+  /** Removes every process and namespace of this bed. Safe to call twice. */
+  async destroy(): Promise<void> {
+    if (this.destroyed) return;
+    for (const child of this.children) child.kill('SIGKILL');
+    await Promise.all(
+      [...this.children].map((child) =>
+        child.exitCode !== null || child.signalCode !== null ? undefined : new Promise((resolve) => child.once('exit', resolve)),
+      ),
+    );
+    this.destroySync();
+  }
+
+  /** The synchronous part of teardown, also what the exit handler runs. */
+  destroySync(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    liveBeds.delete(this);
+    for (const child of this.children) child.kill('SIGKILL');
+    for (const ns of namespaceNames(this.plan)) {
+      // Processes still inside (started by us through `ip netns exec`) would keep the namespace
+      // alive; each is one of ours, found by namespace, and ended by pid.
+      for (const pid of runSyncQuietly(['ip', 'netns', 'pids', ns]).split(/\s+/).filter(Boolean)) {
+        try {
+          process.kill(Number(pid), 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      }
+      runSyncQuietly(['ip', 'netns', 'del', ns]);
+    }
+  }
+}
+
+/** Names of this run's namespaces that still exist (teardown check). */
+export async function leftoverNamespaces(prefix: string): Promise<string[]> {
+  const listed = await must(['ip', 'netns', 'list']);
+  return listed
+    .split('\n')
+    .map((line) => line.split(' ')[0]!)
+    .filter((name) => name.startsWith(prefix));
+}

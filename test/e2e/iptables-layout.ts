@@ -1,0 +1,102 @@
+import t from 'tap';
+import { endpointChain, iptablesHookRules, iptablesRestoreInput, probability, serviceChain } from './lib/iptables-layout.js';
+import type { Endpoint, ServiceSpec } from './lib/service.js';
+
+const service: ServiceSpec = {
+  namespace: 'default',
+  name: 'affinity',
+  portName: 'stun',
+  clusterIp: '203.0.113.100',
+  port: 3478,
+  sessionAffinity: 'None',
+  stickySeconds: 10800,
+};
+const endpoints: Endpoint[] = [
+  { ip: '198.51.100.11', port: 3478 },
+  { ip: '198.51.100.12', port: 3478 },
+  { ip: '198.51.100.13', port: 3478 },
+];
+
+function rulesOf(text: string, chain: string): string[] {
+  return text.split('\n').filter((line) => line.startsWith(`-A ${chain} `));
+}
+
+t.test('probability() gives 1/n, 1/(n-1), ... with ten decimals, so each endpoint gets an equal share', async (t) => {
+  t.same([0, 1].map((i) => probability(i, 3)), ['0.3333333333', '0.5000000000']);
+  // P(first) = 1/3; P(second) = 2/3 * 1/2 = 1/3; the rest falls to the last.
+});
+
+t.test('chain names are KUBE-SVC-/KUBE-SEP- with 16 base32 characters, distinct per endpoint', async (t) => {
+  t.match(serviceChain(service), /^KUBE-SVC-[A-Z2-7]{16}$/);
+  const names = endpoints.map((e) => endpointChain(service, e));
+  for (const name of names) t.match(name, /^KUBE-SEP-[A-Z2-7]{16}$/);
+  t.equal(new Set(names).size, 3);
+});
+
+t.test('iptablesRestoreInput() without affinity: KUBE-SERVICES -> KUBE-SVC (statistic random) -> KUBE-SEP (DNAT)', async (t) => {
+  const text = iptablesRestoreInput(service, endpoints);
+  const svc = serviceChain(service);
+  const seps = endpoints.map((e) => endpointChain(service, e));
+  t.ok(text.startsWith('*nat\n'));
+  t.ok(text.endsWith('COMMIT\n'));
+  t.same(rulesOf(text, 'KUBE-SERVICES'), [
+    `-A KUBE-SERVICES -m comment --comment "default/affinity:stun cluster IP" -m udp -p udp -d 203.0.113.100/32 --dport 3478 -j ${svc}`,
+  ]);
+  t.same(rulesOf(text, svc), [
+    `-A ${svc} -m comment --comment "default/affinity:stun -> 198.51.100.11:3478" -m statistic --mode random --probability 0.3333333333 -j ${seps[0]}`,
+    `-A ${svc} -m comment --comment "default/affinity:stun -> 198.51.100.12:3478" -m statistic --mode random --probability 0.5000000000 -j ${seps[1]}`,
+    `-A ${svc} -m comment --comment "default/affinity:stun -> 198.51.100.13:3478" -j ${seps[2]}`,
+  ]);
+  t.same(rulesOf(text, seps[1]!), [
+    `-A ${seps[1]} -m comment --comment default/affinity:stun -s 198.51.100.12/32 -j KUBE-MARK-MASQ`,
+    `-A ${seps[1]} -m comment --comment default/affinity:stun -m udp -p udp -j DNAT --to-destination 198.51.100.12:3478`,
+  ]);
+  t.notMatch(text, /recent/);
+  t.notMatch(text, /! -s/, 'no --cluster-cidr: external clients are not masqueraded');
+  t.same(rulesOf(text, 'KUBE-MARK-MASQ'), ['-A KUBE-MARK-MASQ -j MARK --or-mark 0x4000']);
+  t.match(rulesOf(text, 'KUBE-POSTROUTING').at(-1), /MASQUERADE --random-fully$/);
+});
+
+t.test('iptablesRestoreInput() with ClientIP affinity checks recent lists first and sets them on DNAT', async (t) => {
+  const sticky = { ...service, sessionAffinity: 'ClientIP' as const };
+  const text = iptablesRestoreInput(sticky, endpoints);
+  const svc = serviceChain(sticky);
+  const seps = endpoints.map((e) => endpointChain(sticky, e));
+  const svcRules = rulesOf(text, svc);
+  t.equal(svcRules.length, 6);
+  seps.forEach((sep, i) => {
+    t.equal(
+      svcRules[i],
+      `-A ${svc} -m comment --comment "default/affinity:stun -> ${endpoints[i]!.ip}:3478" -m recent --name ${sep} --rcheck --seconds 10800 --reap -j ${sep}`,
+    );
+    t.match(rulesOf(text, sep)[1], `-m recent --name ${sep} --set -m udp -p udp -j DNAT --to-destination ${endpoints[i]!.ip}:3478`);
+  });
+  t.match(svcRules[3], /--probability 0.3333333333/);
+});
+
+t.test('iptablesRestoreInput() empties and deletes the chains of endpoints that went away', async (t) => {
+  const text = iptablesRestoreInput(service, endpoints.slice(1), endpoints);
+  const gone = endpointChain(service, endpoints[0]!);
+  const lines = text.split('\n');
+  t.ok(lines.includes(`:${gone} - [0:0]`));
+  t.ok(lines.includes(`-X ${gone}`));
+  t.same(rulesOf(text, gone), []);
+  t.equal(lines.filter((l) => l.startsWith('-X ')).length, 1, 'live endpoints listed as stale are kept');
+  t.match(rulesOf(text, serviceChain(service))[0], /--probability 0.5000000000/);
+});
+
+t.test('iptablesRestoreInput() with a cluster CIDR marks traffic from outside it for masquerade', async (t) => {
+  const text = iptablesRestoreInput({ ...service, clusterCidr: '198.51.100.0/24' }, endpoints);
+  t.match(rulesOf(text, serviceChain(service))[0], /-d 203.0.113.100\/32 --dport 3478 ! -s 198.51.100.0\/24 -j KUBE-MARK-MASQ$/);
+});
+
+t.test('iptablesHookRules() hooks KUBE-SERVICES into PREROUTING and OUTPUT, KUBE-POSTROUTING into POSTROUTING', async (t) => {
+  t.same(
+    iptablesHookRules().map((rule) => [rule[1], rule.at(-1)]),
+    [
+      ['PREROUTING', 'KUBE-SERVICES'],
+      ['OUTPUT', 'KUBE-SERVICES'],
+      ['POSTROUTING', 'KUBE-POSTROUTING'],
+    ],
+  );
+});

@@ -1,0 +1,86 @@
+import t from 'tap';
+import { affinitySetName, endpointChainName, nftablesDeleteCommand, nftablesTransaction, serviceChainName } from './lib/nftables-layout.js';
+import type { Endpoint, ServiceSpec } from './lib/service.js';
+
+const service: ServiceSpec = {
+  namespace: 'default',
+  name: 'affinity',
+  portName: 'stun',
+  clusterIp: '203.0.113.100',
+  port: 3478,
+  sessionAffinity: 'None',
+  stickySeconds: 10800,
+};
+const endpoints: Endpoint[] = [
+  { ip: '198.51.100.11', port: 3478 },
+  { ip: '198.51.100.12', port: 3478 },
+];
+
+function rulesOf(text: string, chain: string): string[] {
+  const prefix = `add rule ip kube-proxy ${chain} `;
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith(prefix))
+    .map((line) => line.slice(prefix.length));
+}
+
+t.test('names carry an 8-character hash and the namespace/name/protocol/port path', async (t) => {
+  t.match(serviceChainName(service), /^service-[A-Z2-7]{8}-default\/affinity\/udp\/stun$/);
+  t.match(endpointChainName(service, endpoints[0]!), /^endpoint-[A-Z2-7]{8}-default\/affinity\/udp\/stun__198\.51\.100\.11\/3478$/);
+  t.match(affinitySetName(service, endpoints[0]!), /^affinity-[A-Z2-7]{8}-default\/affinity\/udp\/stun__198\.51\.100\.11\/3478$/);
+  t.not(endpointChainName(service, endpoints[0]!).slice(0, 17), endpointChainName(service, endpoints[1]!).slice(0, 17));
+});
+
+t.test('nftablesTransaction() routes the cluster IP through the service-ips vmap to numgen random', async (t) => {
+  const text = nftablesTransaction(service, endpoints);
+  const svc = serviceChainName(service);
+  const [ep0, ep1] = endpoints.map((e) => endpointChainName(service, e));
+  t.match(text, 'add chain ip kube-proxy nat-prerouting { type nat hook prerouting priority dstnat ; }');
+  t.same(rulesOf(text, 'nat-prerouting'), ['jump services']);
+  t.same(rulesOf(text, 'services'), ['ip daddr . meta l4proto . th dport vmap @service-ips']);
+  t.match(text, `add element ip kube-proxy service-ips { 203.0.113.100 . udp . 3478 : goto ${svc} }`);
+  t.same(rulesOf(text, svc), [`numgen random mod 2 vmap { 0 : goto ${ep0} , 1 : goto ${ep1} }`]);
+  t.same(rulesOf(text, ep1!), ['ip saddr 198.51.100.12 jump mark-for-masquerade', 'meta l4proto udp dnat to 198.51.100.12:3478']);
+  t.notMatch(text, /affinity-/);
+  t.same(rulesOf(text, 'masquerading'), ['meta mark and 0x4000 == 0 return', 'meta mark set meta mark xor 0x4000', 'masquerade fully-random']);
+  t.ok(text.indexOf(`flush chain ip kube-proxy ${svc}`) < text.indexOf(`add rule ip kube-proxy ${svc} `), 'chains are flushed before they are refilled');
+});
+
+t.test('nftablesTransaction() with ClientIP affinity uses a timed set per endpoint, checked then updated', async (t) => {
+  const sticky = { ...service, sessionAffinity: 'ClientIP' as const, stickySeconds: 600 };
+  const text = nftablesTransaction(sticky, endpoints);
+  const svc = serviceChainName(sticky);
+  const [set0, set1] = endpoints.map((e) => affinitySetName(sticky, e));
+  const [ep0, ep1] = endpoints.map((e) => endpointChainName(sticky, e));
+  t.match(text, `add set ip kube-proxy ${set0} { type ipv4_addr ; flags dynamic,timeout ; timeout 600s ; }`);
+  t.same(rulesOf(text, svc).slice(0, 2), [`ip saddr @${set0} goto ${ep0}`, `ip saddr @${set1} goto ${ep1}`]);
+  t.match(rulesOf(text, svc)[2], /^numgen random mod 2 vmap/);
+  t.same(rulesOf(text, ep0!)[1], `update @${set0} { ip saddr }`);
+  t.notMatch(text, /flush set/, 'a sync keeps the addresses the sets remember');
+});
+
+t.test('nftablesTransaction() deletes the chain and set of an endpoint that went away, after refilling the Service chain', async (t) => {
+  const sticky = { ...service, sessionAffinity: 'ClientIP' as const };
+  const text = nftablesTransaction(sticky, endpoints.slice(1), endpoints);
+  const gone = endpointChainName(sticky, endpoints[0]!);
+  const lines = text.split('\n');
+  t.ok(lines.includes(`delete chain ip kube-proxy ${gone}`));
+  t.ok(lines.includes(`delete set ip kube-proxy ${affinitySetName(sticky, endpoints[0]!)}`));
+  t.ok(lines.indexOf(`delete chain ip kube-proxy ${gone}`) > lines.findIndex((l) => l.includes('numgen random mod 1 vmap')));
+  t.equal(lines.filter((l) => l.startsWith('delete ')).length, 2);
+});
+
+t.test('nftablesTransaction() with no endpoints leaves the cluster IP out of the map', async (t) => {
+  const text = nftablesTransaction(service, []);
+  t.notMatch(text, /add element/);
+  t.notMatch(text, /numgen/);
+});
+
+t.test('nftablesTransaction() with a cluster CIDR marks traffic from outside it for masquerade', async (t) => {
+  const text = nftablesTransaction({ ...service, clusterCidr: '198.51.100.0/24' }, endpoints);
+  t.same(rulesOf(text, serviceChainName(service))[0], 'ip daddr 203.0.113.100 udp dport 3478 ip saddr != 198.51.100.0/24 jump mark-for-masquerade');
+});
+
+t.test('nftablesDeleteCommand() deletes the whole kube-proxy table', async (t) => {
+  t.same(nftablesDeleteCommand(), ['delete', 'table', 'ip', 'kube-proxy']);
+});

@@ -30,7 +30,7 @@ function udpPort(record: ServiceRecord, namespace: string, portName: string | un
   const ports = portName ? record.udpPorts.filter((port) => port.name === portName) : record.udpPorts;
   const first = ports[0];
   if (!first) {
-    const which = portName ? `a UDP port named ${portName}` : 'a UDP port';
+    const which = portName ? `UDP port named ${portName}` : 'UDP port';
     throw new KubeError('invalid', `Service ${record.name} in namespace ${namespace} has no ${which}`);
   }
   return first.port;

@@ -1,0 +1,67 @@
+// The client's optional link to the cluster (kube/, issue 4), loaded only when wanted so that a
+// plain run never pays for @kubernetes/client-node, and a broken kube module can only switch the
+// watch off, never stop the measurement.
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import type { ClusterWatch } from '../common/cluster-events.js';
+import { UsageError } from '../common/cli-error.js';
+
+/** True when a kubeconfig (KUBECONFIG or ~/.kube/config) or an in-cluster service account is there. */
+export function kubeconfigAvailable(env: NodeJS.ProcessEnv = process.env, home: string = homedir()): boolean {
+  if (env.KUBERNETES_SERVICE_HOST) return true;
+  if (env.KUBECONFIG) return env.KUBECONFIG.split(delimiter).some((path) => path !== '' && existsSync(path));
+  return existsSync(join(home, '.kube', 'config'));
+}
+
+interface ClusterWatchModule {
+  startClusterWatch(options: { namespace?: string; service: string; onWarning?: (text: string) => void }): Promise<ClusterWatch>;
+}
+
+interface DiscoverModule {
+  discoverServiceTarget(options: {
+    namespace?: string;
+    service: string;
+    timeoutMs: number;
+    onProgress?: (text: string) => void;
+    signal?: AbortSignal;
+  }): Promise<{ host: string; port: number }>;
+}
+
+// Specifiers held in variables: the client compiles and runs even when kube/ is absent.
+const CLUSTER_WATCH_MODULE = '../kube/cluster-watch.js';
+const DISCOVER_MODULE = '../kube/discover.js';
+
+export type WatchStart = { ok: true; watch: ClusterWatch } | { ok: false; reason: string };
+
+/** Starts the cluster watch; any failure comes back as one line of reason. */
+export async function startWatch(
+  options: { namespace?: string; service: string; onWarning: (text: string) => void },
+  load: () => Promise<ClusterWatchModule> = () => import(CLUSTER_WATCH_MODULE) as Promise<ClusterWatchModule>,
+): Promise<WatchStart> {
+  try {
+    const module = await load();
+    const watch = await module.startClusterWatch(options);
+    return { ok: true, watch };
+  } catch (error) {
+    return { ok: false, reason: (error as Error)?.message ?? String(error) };
+  }
+}
+
+/** The Service's LoadBalancer address; UsageError (exit 2) when it cannot be found. */
+export async function discoverTarget(
+  options: { namespace?: string; service: string; timeoutMs: number; onProgress: (text: string) => void; signal?: AbortSignal },
+  load: () => Promise<DiscoverModule> = () => import(DISCOVER_MODULE) as Promise<DiscoverModule>,
+): Promise<{ host: string; port: number }> {
+  let module: DiscoverModule;
+  try {
+    module = await load();
+  } catch (error) {
+    throw new UsageError(`no target given and the Kubernetes module failed to load (${(error as Error).message}); give --target HOST:PORT`);
+  }
+  try {
+    return await module.discoverServiceTarget(options);
+  } catch (error) {
+    throw new UsageError(`no target given and discovery failed: ${(error as Error)?.message ?? String(error)}`);
+  }
+}

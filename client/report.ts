@@ -1,0 +1,260 @@
+// The JSON report: everything a run measured, for CI and for the README's schema. Built by a pure
+// function, written to a temporary file and renamed into place, so a reader (or a Ctrl-C) never
+// sees half a report.
+import { renameSync, writeFileSync } from 'node:fs';
+import type { ClusterEvent } from '../common/cluster-events.js';
+import { VERSION } from '../common/version.js';
+import type { ServingIdentity, SessionEvent } from './events.js';
+import type { Session } from './session.js';
+import { lossPercent, type RttSummary, type Totals } from './stats.js';
+import type { Verdict } from './verdict.js';
+
+export interface ReportTotals {
+  sessions: number;
+  sent: number;
+  received: number;
+  lost: number;
+  late: number;
+  duplicates: number;
+  reordered: number;
+  lostRequests: number;
+  lostReplies: number;
+  podChanges: number;
+  addressChanges: number;
+  lossPercent: number;
+  rtt: RttSummary;
+  longestOutageMs: number;
+}
+
+export interface ReportPod {
+  pod: string;
+  node: string | null;
+  /** Set when the server did not name itself: the reply's source endpoint and SOFTWARE. */
+  source: string | null;
+  software: string | null;
+  /** Sessions whose latest reply came from this pod when the run ended. */
+  sessions: number;
+  /** Replies received from this pod over the whole run. */
+  replies: number;
+}
+
+export interface ReportSession {
+  session: number;
+  /** The 48-bit session id in the transaction id, hex. */
+  sessionId: string;
+  localPort: number | null;
+  sent: number;
+  received: number;
+  lost: number;
+  late: number;
+  duplicates: number;
+  reordered: number;
+  lostRequests: number;
+  lostReplies: number;
+  pendingAtStop: number;
+  ignored: number;
+  podChanges: number;
+  addressChanges: number;
+  lossBursts: number;
+  longestOutageMs: number;
+  rttAvgMs: number | null;
+  rttMaxMs: number | null;
+  pod: string | null;
+  node: string | null;
+  mappedAddress: string | null;
+  establishedAt: string | null;
+}
+
+export interface ReportEvent {
+  time: string;
+  type: 'pod-change' | 'address-change' | 'loss-burst';
+  session: number;
+  from?: string;
+  to?: string;
+  fromNode?: string | null;
+  toNode?: string | null;
+  consecutive?: number;
+  silentMs: number;
+}
+
+export interface ReportClusterEvent {
+  time: string;
+  kind: string;
+  subject: string;
+  text: string;
+}
+
+export interface Attribution {
+  /** When the break was seen. */
+  time: string;
+  /** What broke: a session change or loss burst, or a period whose loss exceeded --max-loss. */
+  type: 'pod-change' | 'address-change' | 'loss-burst' | 'period-loss';
+  session: number | null;
+  /** The cluster events nearest before it, newest first. */
+  causes: (ReportClusterEvent & { beforeMs: number })[];
+}
+
+export interface ClientReport {
+  tool: 'affinity-tester';
+  version: string;
+  /** The mode that produced it: a client run or the local demo. */
+  mode: 'client' | 'demo';
+  startedAt: string;
+  endedAt: string;
+  durationMs: number;
+  /** True when Ctrl-C/SIGTERM ended the run. */
+  interrupted: boolean;
+  target: { host: string; address: string; port: number };
+  settings: {
+    sessions: number;
+    intervalMs: number;
+    timeoutMs: number;
+    rampMs: number;
+    payloadSize: number;
+    durationMs: number | null;
+    maxLossPercent: number;
+    maxPodChanges: number;
+    maxAddressChanges: number;
+  };
+  verdict: { passed: boolean; broken: string[]; note?: string };
+  totals: ReportTotals;
+  /** Requests still within their timeout when the run stopped: not counted lost, nor in lossPercent. */
+  pendingAtStop: number;
+  /** Datagrams that were not replies to our requests, or undecodable, or too old to track. */
+  ignored: number;
+  scheduling: { lagP50Ms: number | null; lagP99Ms: number | null; lagMaxMs: number | null; skipped: number };
+  pods: ReportPod[];
+  sessions: ReportSession[];
+  events: ReportEvent[];
+  /** Events beyond MAX_REPORT_EVENTS are counted here, not listed. */
+  eventsOmitted: number;
+  cluster: { watched: boolean; events: ReportClusterEvent[]; attributions: Attribution[] } | null;
+}
+
+/** Enough for every change of 10,000 sessions several times over, without an unbounded report. */
+export const MAX_REPORT_EVENTS = 100_000;
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+const round3 = (n: number): number => Math.round(n * 1000) / 1000;
+
+export function reportEventOf(event: Exclude<SessionEvent, { type: 'established' }>): ReportEvent {
+  const base = { time: iso(event.time), type: event.type, session: event.session, silentMs: round3(event.silentMs) };
+  switch (event.type) {
+    case 'pod-change':
+      return { ...base, from: event.from.label, to: event.to.label, fromNode: event.from.node ?? null, toNode: event.to.node ?? null };
+    case 'address-change':
+      return { ...base, from: event.from, to: event.to };
+    case 'loss-burst':
+      return { ...base, consecutive: event.consecutive };
+  }
+}
+
+export function reportClusterEventOf(event: ClusterEvent): ReportClusterEvent {
+  return { time: iso(event.time), kind: event.kind, subject: event.subject, text: event.text };
+}
+
+export interface ReportInput {
+  mode: 'client' | 'demo';
+  startedAt: number;
+  endedAt: number;
+  interrupted: boolean;
+  target: ClientReport['target'];
+  settings: ClientReport['settings'];
+  verdict: Verdict;
+  verdictNote?: string;
+  totals: Totals;
+  rtt: RttSummary;
+  scheduling: ClientReport['scheduling'];
+  sessions: readonly Session[];
+  localPorts: readonly (number | undefined)[];
+  identities: readonly ServingIdentity[];
+  events: readonly ReportEvent[];
+  eventsOmitted: number;
+  cluster: ClientReport['cluster'];
+}
+
+export function totalsForReport(totals: Totals, rtt: RttSummary): ReportTotals {
+  return {
+    sessions: totals.sessions,
+    sent: totals.sent,
+    received: totals.received,
+    lost: totals.lost,
+    late: totals.late,
+    duplicates: totals.duplicates,
+    reordered: totals.reordered,
+    lostRequests: totals.lostRequests,
+    lostReplies: totals.lostReplies,
+    podChanges: totals.podChanges,
+    addressChanges: totals.addressChanges,
+    lossPercent: Math.round(lossPercent(totals.lost, totals.sent, totals.pending) * 1e6) / 1e6,
+    rtt,
+    longestOutageMs: round3(totals.longestOutageMs),
+  };
+}
+
+export function buildReport(input: ReportInput): ClientReport {
+  const shares = new Map<string, number>();
+  for (const { identity } of input.sessions) if (identity) shares.set(identity.key, (shares.get(identity.key) ?? 0) + 1);
+  const pods: ReportPod[] = input.identities
+    .map((identity) => ({
+      pod: identity.label,
+      node: identity.node ?? null,
+      source: identity.source ?? null,
+      software: identity.named ? null : (identity.software ?? null),
+      sessions: shares.get(identity.key) ?? 0,
+      replies: identity.replies,
+    }))
+    .sort((a, b) => a.pod.localeCompare(b.pod));
+  return {
+    tool: 'affinity-tester',
+    version: VERSION,
+    mode: input.mode,
+    startedAt: iso(input.startedAt),
+    endedAt: iso(input.endedAt),
+    durationMs: Math.round(input.endedAt - input.startedAt),
+    interrupted: input.interrupted,
+    target: input.target,
+    settings: input.settings,
+    verdict: { passed: input.verdict.passed, broken: input.verdict.broken, ...(input.verdictNote ? { note: input.verdictNote } : {}) },
+    totals: totalsForReport(input.totals, input.rtt),
+    pendingAtStop: input.totals.pending,
+    ignored: input.totals.ignored,
+    scheduling: input.scheduling,
+    pods,
+    sessions: input.sessions.map((s, i) => ({
+      session: s.number,
+      sessionId: s.sessionId.toString(16).padStart(12, '0'),
+      localPort: input.localPorts[i] ?? null,
+      sent: s.sent,
+      received: s.received,
+      lost: s.lost,
+      late: s.late,
+      duplicates: s.duplicates,
+      reordered: s.reordered,
+      lostRequests: s.lostRequests,
+      lostReplies: s.lostReplies,
+      pendingAtStop: s.pending,
+      ignored: s.ignored,
+      podChanges: s.podChanges,
+      addressChanges: s.addressChanges,
+      lossBursts: s.lossBursts,
+      longestOutageMs: round3(s.longestOutageMs),
+      rttAvgMs: s.received === 0 ? null : round3(s.rttSumMs / s.received),
+      rttMaxMs: s.received === 0 ? null : round3(s.rttMaxMs),
+      pod: s.identity?.label ?? null,
+      node: s.identity?.node ?? null,
+      mappedAddress: s.mapped ?? null,
+      establishedAt: s.establishedAt === undefined ? null : iso(s.establishedAt),
+    })),
+    events: [...input.events],
+    eventsOmitted: input.eventsOmitted,
+    cluster: input.cluster,
+  };
+}
+
+/** Writes the report completely or not at all (temporary file, then rename). */
+export function writeReport(path: string, report: ClientReport): void {
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, JSON.stringify(report, null, 2) + '\n');
+  renameSync(temporary, path);
+}

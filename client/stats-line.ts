@@ -1,0 +1,43 @@
+// The periodic stats line: what happened in the last period, the running totals, and where the
+// sessions are now.
+import type { ChalkInstance } from 'chalk';
+import { clockTime, formatMs } from './event-lines.js';
+import type { PeriodFigures, PodShare, RttSummary, Totals } from './stats.js';
+import { lossPercent } from './stats.js';
+import { formatPercent } from './verdict.js';
+
+export interface StatsSnapshot {
+  time: number;
+  totals: Totals;
+  period: PeriodFigures;
+  /** RTT of the replies received in this period. */
+  rtt: RttSummary;
+  pods: PodShare[];
+}
+
+/** `pod-a 34 | pod-b 33 | pod-c 33`, or `none yet`. */
+export function formatDistribution(pods: readonly PodShare[]): string {
+  return pods.length === 0 ? 'none yet' : pods.map((p) => `${p.label} ${p.sessions}`).join(' | ');
+}
+
+const ms = formatMs;
+
+export function statsLine(s: StatsSnapshot, style: ChalkInstance): string {
+  const t = s.totals;
+  const p = s.period;
+  const totalLoss = lossPercent(t.lost, t.sent, t.pending);
+  const changes = t.podChanges + t.addressChanges;
+  const parts = [
+    `${clockTime(s.time)} stats`,
+    `sessions ${t.established} established / ${t.active} active`,
+    `sent +${p.sent} (${t.sent})`,
+    `received +${p.received} (${t.received})`,
+    `lost +${p.timedOut} (${t.lost}) ${formatPercent(totalLoss)}`,
+    `rtt p50 ${ms(s.rtt.p50Ms)} p99 ${ms(s.rtt.p99Ms)}`,
+    `pod changes ${t.podChanges} address changes ${t.addressChanges}`,
+    `pods: ${formatDistribution(s.pods)}`,
+  ];
+  const line = parts.join('  ');
+  if (p.timedOut > 0 || p.podChanges + p.addressChanges > 0) return style.yellow(line);
+  return changes > 0 ? line : style.green(line);
+}

@@ -1,0 +1,43 @@
+// The final human summary, from the report (so the screen and the file never disagree).
+import type { ChalkInstance } from 'chalk';
+import { formatDuration } from '../common/duration.js';
+import { formatMs } from './event-lines.js';
+import type { ClientReport } from './report.js';
+import { formatPercent } from './verdict.js';
+
+const ms = formatMs;
+
+export function summaryLines(report: ClientReport, style: ChalkInstance, reportPath: string | undefined): string[] {
+  const t = report.totals;
+  const unattributed = t.lost - t.lostRequests - t.lostReplies;
+  const lines = [
+    '',
+    style.bold(`Summary (${report.interrupted ? 'interrupted' : 'finished'} after ${formatDuration(report.durationMs)}, target ${report.target.host}:${report.target.port})`),
+    `  sessions        ${t.sessions}`,
+    `  requests        ${t.sent} sent, ${t.received} answered (${t.late} late), ${t.lost} lost = ${formatPercent(t.lossPercent)}`,
+    `  lost            ${t.lostRequests} requests, ${t.lostReplies} replies${unattributed > 0 ? `, ${unattributed} unattributed (no server counter, or the pod changed)` : ''}`,
+    `  oddities        ${t.duplicates} duplicates, ${t.reordered} reordered, ${report.ignored} ignored datagrams`,
+    `  rtt             p50 ${ms(t.rtt.p50Ms)}  p90 ${ms(t.rtt.p90Ms)}  p99 ${ms(t.rtt.p99Ms)}  max ${ms(t.rtt.maxMs)}`,
+    `  longest outage  ${t.longestOutageMs > 0 ? formatDuration(t.longestOutageMs) : 'none'}`,
+    `  pod changes     ${t.podChanges}`,
+    `  address changes ${t.addressChanges}`,
+    `  pods            ${report.pods.length === 0 ? 'none answered' : report.pods.map((p) => `${p.pod}${p.node ? ` (${p.node})` : ''}: ${p.sessions} sessions, ${p.replies} replies`).join('; ')}`,
+  ];
+  if (report.pendingAtStop > 0) {
+    lines.push(`  pending         ${report.pendingAtStop} requests were still within their timeout at the stop: not counted lost`);
+  }
+  if (report.scheduling.lagP99Ms !== null && report.scheduling.lagP99Ms > 100) {
+    lines.push(style.yellow(`  note            this client sent late (scheduling lag p99 ${ms(report.scheduling.lagP99Ms)}): it may be overloaded`));
+  }
+  if (report.cluster && report.cluster.attributions.length > 0) {
+    lines.push(`  cluster         ${report.cluster.events.length} cluster events, ${report.cluster.attributions.length} breaks with cluster events just before them`);
+  }
+  if (reportPath !== undefined) lines.push(`  report          ${reportPath}`);
+  if (report.verdict.passed) {
+    lines.push(style.green(`PASS: within --max-loss ${report.settings.maxLossPercent}%, --max-pod-changes ${report.settings.maxPodChanges}, --max-address-changes ${report.settings.maxAddressChanges}`));
+  } else {
+    lines.push(style.red(`FAIL: ${report.verdict.broken.join('; ')}`));
+  }
+  if (report.verdict.note) lines.push(report.verdict.note);
+  return lines;
+}

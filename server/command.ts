@@ -95,8 +95,9 @@ export function registerServerCommand(program: Command): void {
 
 async function runServer(options: ServerOptions): Promise<void> {
   if (options.sessionIdle <= 0) throw new UsageError('--session-idle must be longer than 0.');
-  const podName = options.podName ?? nonEmpty(process.env.MY_POD_NAME) ?? hostname();
-  const nodeName = options.nodeName ?? nonEmpty(process.env.MY_NODE_NAME);
+  // An empty variable (POD_NAME= in a manifest) counts as unset.
+  const podName = nonEmpty(options.podName) ?? nonEmpty(process.env.MY_POD_NAME) ?? hostname();
+  const nodeName = nonEmpty(options.nodeName) ?? nonEmpty(process.env.MY_NODE_NAME);
   const logger: Logger = pino(
     { level: options.logLevel, base: { pod: podName, node: nodeName }, timestamp: pino.stdTimeFunctions.isoTime },
     // Synchronous: the last lines (final counters) must reach stdout before the process exits.

@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import type { ClusterEvent, ClusterWatch } from '../common/cluster-events.js';
 import { startClusterWatch } from '../kube/cluster-watch.js';
 import { FakeKubeApi } from './fixtures/fake-kube-api.js';
@@ -14,7 +14,7 @@ interface Setup {
   until(count: number): Promise<void>;
 }
 
-async function setup(t: Tap.Test, options: { goneAs?: 'event' | 'status'; before?: (api: FakeKubeApi) => void } = {}): Promise<Setup> {
+async function setup(t: Test, options: { goneAs?: 'event' | 'status'; before?: (api: FakeKubeApi) => void } = {}): Promise<Setup> {
   const api = await FakeKubeApi.start(options.goneAs ? { goneAs: options.goneAs } : {});
   api.put(service('affinity-tester'));
   api.put(pod('server-a', { ip: '10.1.0.1', node: 'node-a' }));

@@ -1,10 +1,10 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { discoverServiceTarget } from '../kube/discover.js';
 import { KubeError } from '../kube/errors.js';
 import { FakeKubeApi } from './fixtures/fake-kube-api.js';
 import { service } from './fixtures/kube-objects.js';
 
-async function fakeApi(t: Tap.Test): Promise<FakeKubeApi> {
+async function fakeApi(t: Test): Promise<FakeKubeApi> {
   const api = await FakeKubeApi.start();
   t.teardown(() => api.close());
   return api;

@@ -1,0 +1,195 @@
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import t from 'tap';
+import { MANIFEST_ROOT, readManifests, renderKustomization, strategicMerge, type Manifest } from './fixtures/kube-kustomize.js';
+import { schemaError, unknownFields } from './fixtures/kube-schema.js';
+
+function yamlFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return yamlFiles(path);
+    return name.endsWith('.yaml') && name !== 'kustomization.yaml' ? [path] : [];
+  });
+}
+
+function kustomizations(dir: string): string[] {
+  const here = readdirSync(dir).includes('kustomization.yaml') ? [dir] : [];
+  return [...here, ...readdirSync(dir).flatMap((name) => (statSync(join(dir, name)).isDirectory() ? kustomizations(join(dir, name)) : []))];
+}
+
+function find(objects: Manifest[], kind: string, name: string): any {
+  const found = objects.find((o) => o.kind === kind && o.metadata.name === name);
+  if (!found) throw new Error(`${kind}/${name} missing`);
+  return found;
+}
+
+const base = renderKustomization(MANIFEST_ROOT);
+const job = renderKustomization(join(MANIFEST_ROOT, 'client'));
+
+t.test('the schema checks catch a wrong type and an unknown field (they can fail)', async (t) => {
+  const deployment = structuredClone(find(base, 'Deployment', 'affinity-tester'));
+  deployment.spec.template.spec.containers[0].ports[0].protocol = 'QUIC';
+  t.match(schemaError(deployment), /protocol must be equal to one of the allowed values/);
+  const typo = structuredClone(find(base, 'Deployment', 'affinity-tester'));
+  typo.spec.template.spec.containers[0].securityContext.readOnlyRootFileSystem = true;
+  t.same(unknownFields(typo), ['Deployment.spec.template.spec.containers[0].securityContext.readOnlyRootFileSystem']);
+});
+
+t.test('every manifest file is valid against the Kubernetes OpenAPI schema and has no unknown field', async (t) => {
+  const files = yamlFiles(MANIFEST_ROOT);
+  t.ok(files.length >= 6, `${files.length} files`);
+  for (const file of files) {
+    for (const manifest of readManifests(file)) {
+      const where = `${relative(MANIFEST_ROOT, file)} ${manifest.kind}/${manifest.metadata.name}`;
+      t.equal(schemaError(manifest), undefined, `${where} matches the schema`);
+      t.same(unknownFields(manifest), [], `${where} has only known fields`);
+    }
+  }
+});
+
+t.test('every kustomization (base, overlays, client) renders to valid objects', async (t) => {
+  const dirs = kustomizations(MANIFEST_ROOT);
+  t.same(dirs.map((dir) => relative(MANIFEST_ROOT, dir) || '.').sort(), [
+    '.',
+    'client',
+    'overlays/cluster-policy',
+    'overlays/no-affinity',
+    'overlays/no-affinity-cluster-policy',
+  ]);
+  for (const dir of dirs) {
+    const objects = renderKustomization(dir);
+    t.ok(objects.length > 0);
+    for (const manifest of objects) {
+      const where = `${relative(MANIFEST_ROOT, dir) || '.'}: ${manifest.kind}/${manifest.metadata.name}`;
+      t.equal(schemaError(manifest), undefined, `${where} matches the schema`);
+      t.same(unknownFields(manifest), [], `${where} has only known fields`);
+      if (!['Namespace', 'ClusterRole', 'ClusterRoleBinding'].includes(manifest.kind)) {
+        t.equal(manifest.metadata.namespace, 'affinity-tester', `${where} is in the affinity-tester namespace`);
+      }
+    }
+  }
+});
+
+t.test('the overlays change only the Service, to the combinations users compare', async (t) => {
+  const expected: Record<string, [string, string]> = {
+    '.': ['ClientIP', 'Local'],
+    'overlays/no-affinity': ['None', 'Local'],
+    'overlays/cluster-policy': ['ClientIP', 'Cluster'],
+    'overlays/no-affinity-cluster-policy': ['None', 'Cluster'],
+  };
+  for (const [dir, [affinity, policy]] of Object.entries(expected)) {
+    const objects = renderKustomization(join(MANIFEST_ROOT, dir));
+    const service = find(objects, 'Service', 'affinity-tester');
+    t.equal(service.spec.sessionAffinity, affinity, `${dir} sessionAffinity`);
+    t.equal(service.spec.externalTrafficPolicy, policy, `${dir} externalTrafficPolicy`);
+    const others = (list: Manifest[]) => list.filter((o) => o.kind !== 'Service');
+    t.same(others(objects), others(base), `${dir} leaves everything else as in the base`);
+  }
+});
+
+t.test('the server Deployment: 3 replicas, downward API names, probe on /healthz, limits, hardened', async (t) => {
+  const deployment = find(base, 'Deployment', 'affinity-tester');
+  t.equal(deployment.spec.replicas, 3);
+  const pod = deployment.spec.template.spec;
+  t.same(deployment.spec.selector.matchLabels, deployment.spec.template.metadata.labels, 'the selector matches the pod labels');
+  const [container] = pod.containers;
+  const env = Object.fromEntries(container.env.map((e: any) => [e.name, e.valueFrom?.fieldRef?.fieldPath ?? e.value]));
+  t.equal(env.POD_NAME, 'metadata.name');
+  t.equal(env.NODE_NAME, 'spec.nodeName');
+  t.same(
+    container.ports.map((p: any) => [p.name, p.containerPort, p.protocol]),
+    [
+      ['stun', 3478, 'UDP'],
+      ['http', 8080, 'TCP'],
+    ],
+  );
+  t.equal(env.PORT, '3478');
+  t.equal(env.HTTP_PORT, '8080');
+  t.equal(container.readinessProbe.httpGet.path, '/healthz');
+  t.equal(container.readinessProbe.httpGet.port, 'http');
+  t.ok(container.resources.requests.cpu && container.resources.requests.memory, 'requests');
+  t.ok(container.resources.limits.cpu && container.resources.limits.memory, 'limits');
+  const sleep = Number(container.lifecycle.preStop.exec.command.at(-1));
+  t.ok(sleep > 0 && pod.terminationGracePeriodSeconds > sleep, 'the grace period outlasts the preStop sleep');
+  t.equal(pod.automountServiceAccountToken, false, 'the server gets no API token');
+});
+
+t.test('the Service: LoadBalancer, UDP 3478 to the stun port, ClientIP affinity, Local policy, selects the server pods', async (t) => {
+  const service = find(base, 'Service', 'affinity-tester');
+  const deployment = find(base, 'Deployment', 'affinity-tester');
+  t.equal(service.spec.type, 'LoadBalancer');
+  t.same(service.spec.ports, [{ name: 'stun', protocol: 'UDP', port: 3478, targetPort: 'stun' }]);
+  t.equal(service.spec.sessionAffinity, 'ClientIP');
+  t.equal(service.spec.externalTrafficPolicy, 'Local');
+  t.same(service.spec.selector, deployment.spec.template.metadata.labels);
+});
+
+t.test('the node scale-up workload: pause pods with CPU requests and 0 replicas until asked', async (t) => {
+  const scaleup = find(base, 'Deployment', 'affinity-tester-node-scaleup');
+  t.equal(scaleup.spec.replicas, 0);
+  const [container] = scaleup.spec.template.spec.containers;
+  t.match(container.image, /pause/);
+  t.ok(container.resources.requests.cpu, 'CPU requests force new nodes');
+  const service = find(base, 'Service', 'affinity-tester');
+  const labels = scaleup.spec.template.metadata.labels;
+  t.notOk(Object.entries(service.spec.selector).every(([k, v]) => labels[k] === v), 'the Service does not select the pause pods');
+});
+
+t.test('every container runs as non-root with a read-only root filesystem and no capabilities', async (t) => {
+  const workloads = [...base, ...job].filter((o) => o.kind === 'Deployment' || o.kind === 'Job');
+  t.equal(workloads.length, 3);
+  for (const workload of workloads) {
+    const pod = (workload as any).spec.template.spec;
+    for (const container of pod.containers) {
+      const where = `${workload.kind}/${workload.metadata.name} ${container.name}`;
+      const context = container.securityContext;
+      t.equal(context.runAsNonRoot ?? pod.securityContext?.runAsNonRoot, true, `${where} runAsNonRoot`);
+      t.ok((context.runAsUser ?? pod.securityContext?.runAsUser) > 0, `${where} runs as a numeric non-root user`);
+      t.equal(context.readOnlyRootFilesystem, true, `${where} readOnlyRootFilesystem`);
+      t.equal(context.allowPrivilegeEscalation, false, `${where} allowPrivilegeEscalation`);
+      t.same(context.capabilities.drop, ['ALL'], `${where} drops ALL capabilities`);
+      t.ok(container.resources?.limits?.memory, `${where} has a memory limit`);
+    }
+  }
+});
+
+t.test('RBAC is read-only (get/list/watch) on exactly what the cluster watch reads', async (t) => {
+  const roles = base.filter((o) => o.kind === 'Role' || o.kind === 'ClusterRole') as any[];
+  const granted: string[] = [];
+  for (const role of roles) {
+    for (const rule of role.rules) {
+      t.same([...rule.verbs].sort(), ['get', 'list', 'watch'], `${role.kind}/${role.metadata.name} grants read verbs only`);
+      t.notOk([...rule.resources, ...rule.apiGroups].includes('*'), 'no wildcards');
+      for (const group of rule.apiGroups) for (const resource of rule.resources) granted.push(`${role.kind}:${group || 'core'}/${resource}`);
+    }
+  }
+  t.same(granted.sort(), [
+    'ClusterRole:core/nodes',
+    'Role:core/events',
+    'Role:core/pods',
+    'Role:core/services',
+    'Role:discovery.k8s.io/endpointslices',
+  ]);
+  const account = find(base, 'ServiceAccount', 'affinity-tester-client');
+  for (const binding of base.filter((o) => o.kind === 'RoleBinding' || o.kind === 'ClusterRoleBinding') as any[]) {
+    t.ok(roles.some((r) => r.kind === binding.roleRef.kind && r.metadata.name === binding.roleRef.name), `${binding.metadata.name} binds a role that exists`);
+    t.same(binding.subjects, [{ kind: 'ServiceAccount', name: account.metadata.name, namespace: 'affinity-tester' }]);
+  }
+});
+
+t.test('the client Job runs several clients with the read-only ServiceAccount and prints each report', async (t) => {
+  const clientJob = find(job, 'Job', 'affinity-tester-client');
+  t.ok(clientJob.spec.parallelism > 1, 'several clients in parallel');
+  const pod = clientJob.spec.template.spec;
+  t.equal(pod.serviceAccountName, find(base, 'ServiceAccount', 'affinity-tester-client').metadata.name);
+  t.equal(pod.restartPolicy, 'Never');
+  const script = pod.containers[0].args.join('\n');
+  t.match(script, /affinity-tester\.js client/);
+  t.match(script, /--report \/reports\/report\.json/);
+  t.match(script, /cat \/reports\/report\.json/);
+  t.ok(pod.containers[0].volumeMounts.some((m: any) => m.mountPath === '/reports'), 'the report goes to a writable emptyDir');
+});
+
+t.test('strategicMerge() merges maps, replaces scalars and lists, and deletes on null', async (t) => {
+  t.same(strategicMerge({ a: { b: 1, c: [1, 2] }, d: 1 }, { a: { c: [3] }, d: null, e: 'x' }), { a: { b: 1, c: [3] }, e: 'x' });
+});

@@ -1,5 +1,57 @@
+// `affinity-tester demo`: the whole tool on one machine, no cluster needed (see run-demo.ts).
 import type { Command } from 'commander';
-// Stub: replaced by the demo implementation.
+import { terminalStyle } from '../../common/terminal-style.js';
+import { addRunOptions, checkRunFlags, type RunFlags } from '../command.js';
+import { interruptOnSignals } from '../interrupt.js';
+import { runDemo } from './run-demo.js';
+
+const DEMO_HELP = `
+The demo starts three STUN server "pods" (pod-a, pod-b, pod-c on node-1/node-2) on 127.0.0.1,
+puts them behind a DEMO FIXTURE: a small local UDP balancer that pins each flow to a pod like
+kube-proxy and conntrack do, and runs the client against it. At 30% of --duration it adds pod-d
+(existing flows stay put), at 55% it removes pod-b (its flows are rehashed: red pod and address
+change lines). It ends by itself after --duration, prints the summary and writes the report.
+The demo exits 0 even though limits were broken: the breaks are caused on purpose.`;
+
 export function registerDemoCommand(program: Command): void {
-  program.command('demo').description('run a local demo: three server pods behind a demo balancer, and the client');
+  const command = program
+    .command('demo')
+    .description('run a local demo: three server pods behind a demo balancer (a test fixture), and the client');
+  addRunOptions(command, {
+    sessions: 30,
+    ramp: '2s',
+    interval: '500ms',
+    timeout: '1s',
+    duration: '20s',
+    statsInterval: '5s',
+    report: 'affinity-demo-report.json',
+  })
+    .addHelpText('after', DEMO_HELP)
+    .action(async (flags: RunFlags & { duration: number }) => {
+      checkRunFlags(flags);
+      const style = terminalStyle(process.stdout);
+      const write = (line: string): void => void process.stdout.write(line + '\n');
+      const interrupt = interruptOnSignals((line) => write(style.bold(line)));
+      try {
+        const result = await runDemo({
+          sessions: flags.sessions,
+          rampMs: flags.ramp,
+          intervalMs: flags.interval,
+          timeoutMs: flags.timeout,
+          payloadSize: flags.payloadSize,
+          durationMs: flags.duration,
+          statsIntervalMs: flags.statsInterval,
+          limits: { maxLoss: flags.maxLoss, maxPodChanges: flags.maxPodChanges, maxAddressChanges: flags.maxAddressChanges },
+          reportFile: flags.report === '' ? undefined : flags.report,
+          eventsFile: flags.events,
+          write,
+          style,
+          signal: interrupt.signal,
+        });
+        // Broken limits are the point of the demo; only a report that could not be written fails it.
+        process.exitCode = result.reportError === undefined ? 0 : 1;
+      } finally {
+        interrupt.dispose();
+      }
+    });
 }

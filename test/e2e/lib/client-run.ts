@@ -1,0 +1,147 @@
+// Runs the real `affinity-tester client` inside the bed's client namespace, as a user would, and
+// hands back its JSON report. While it runs, the events file (--events, NDJSON) tells when every
+// session is established, so that a scenario acts on the bed at a known moment.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CLI_PATH, type TestBed } from './test-bed.js';
+
+export interface ClientSettings {
+  sessions: number;
+  intervalMs: number;
+  timeoutMs: number;
+  rampMs: number;
+  durationMs: number;
+}
+
+/** The part of the client's report (issue 3's schema) the scenarios read. */
+export interface ReportView {
+  totals: {
+    sessions: number;
+    sent: number;
+    received: number;
+    lost: number;
+    late: number;
+    lostRequests: number;
+    lostReplies: number;
+    podChanges: number;
+    addressChanges: number;
+    lossPercent: number;
+    longestOutageMs: number;
+  };
+  pendingAtStop?: number;
+  pods: { pod: string; sessions: number; replies: number }[];
+  sessions: {
+    session: number;
+    localPort: number | null;
+    lost: number;
+    lostRequests: number;
+    lostReplies: number;
+    podChanges: number;
+    addressChanges: number;
+    longestOutageMs: number;
+    pod: string | null;
+    mappedAddress: string | null;
+  }[];
+  events: { time: string; type: string; session: number; from?: string; to?: string; silentMs: number }[];
+}
+
+export interface ClientResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  report: ReportView;
+}
+
+export class ClientRun {
+  private readonly directory: string;
+  private readonly startedAt = Date.now();
+  private readonly output = { stdout: '', stderr: '' };
+  readonly finished: Promise<ClientResult>;
+
+  constructor(
+    bed: TestBed,
+    readonly settings: ClientSettings,
+  ) {
+    this.directory = mkdtempSync(join(tmpdir(), 'affinity-e2e-'));
+    const plan = bed.plan;
+    const child = bed.spawnIn(plan.clientNamespace, [
+      process.execPath,
+      CLI_PATH,
+      'client',
+      '--target',
+      `${plan.serviceIp}:${plan.servicePort}`,
+      '--sessions',
+      String(settings.sessions),
+      '--ramp',
+      `${settings.rampMs}ms`,
+      '--interval',
+      `${settings.intervalMs}ms`,
+      '--timeout',
+      `${settings.timeoutMs}ms`,
+      '--duration',
+      `${settings.durationMs}ms`,
+      '--stats-interval',
+      '1s',
+      '--report',
+      this.reportPath,
+      '--events',
+      this.eventsPath,
+      '--no-watch',
+    ]);
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => (this.output.stdout += d));
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => (this.output.stderr += d));
+    this.finished = new Promise<ClientResult>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', (code) => {
+        try {
+          const report = JSON.parse(readFileSync(this.reportPath, 'utf8')) as ReportView;
+          resolve({ code, ...this.output, report });
+        } catch (error) {
+          reject(new Error(`the client exited ${code} without a readable report (${(error as Error).message}): ${this.output.stderr.trim().slice(-600)}`));
+        } finally {
+          rmSync(this.directory, { recursive: true, force: true });
+        }
+      });
+    });
+    // Kept from becoming an unhandled rejection while a scenario is still acting; awaited later.
+    this.finished.catch(() => undefined);
+  }
+
+  get reportPath(): string {
+    return join(this.directory, 'report.json');
+  }
+
+  get eventsPath(): string {
+    return join(this.directory, 'events.ndjson');
+  }
+
+  /** Milliseconds since the client was started. */
+  elapsedMs(): number {
+    return Date.now() - this.startedAt;
+  }
+
+  /** Sessions established so far, from the events file. */
+  established(): number {
+    let text: string;
+    try {
+      text = readFileSync(this.eventsPath, 'utf8');
+    } catch {
+      return 0;
+    }
+    let count = 0;
+    for (const line of text.split('\n')) if (line.includes('"event":"established"')) count++;
+    return count;
+  }
+
+  /** Resolves once every session is established; rejects after `limitMs`. */
+  async waitEstablished(limitMs = 8000): Promise<void> {
+    const deadline = Date.now() + limitMs;
+    while (Date.now() < deadline) {
+      if (this.established() >= this.settings.sessions) return;
+      await sleep(50);
+    }
+    throw new Error(`only ${this.established()} of ${this.settings.sessions} sessions established within ${limitMs} ms: ${this.output.stderr.trim().slice(-400)}`);
+  }
+}

@@ -1,0 +1,54 @@
+// `npm run e2e` (or `make e2e`): the test bed by hand, as root. Runs every scenario, prints what
+// the client printed in each, then the scenario table; exits 1 if any scenario failed.
+//   npm run e2e -- --only 2,4 --layout nftables
+import { formatTable } from './table.js';
+import { runSuite, tableRows } from './suite.js';
+import { unsupportedReason, type Layout } from './test-bed.js';
+
+function argument(name: string): string | undefined {
+  const index = process.argv.indexOf(name);
+  return index === -1 ? undefined : process.argv[index + 1];
+}
+
+async function main(): Promise<number> {
+  const reason = await unsupportedReason();
+  if (reason !== undefined) {
+    process.stderr.write(`e2e: ${reason}\n`);
+    return 2;
+  }
+  const only = argument('--only')?.split(',').map(Number);
+  const layoutArg = argument('--layout');
+  if (layoutArg !== undefined && layoutArg !== 'iptables' && layoutArg !== 'nftables') {
+    process.stderr.write(`e2e: --layout must be iptables or nftables, not ${layoutArg}\n`);
+    return 2;
+  }
+  const layouts: Layout[] | undefined = layoutArg === undefined ? undefined : [layoutArg];
+  const started = Date.now();
+  const outcomes = await runSuite({
+    ...(only ? { only } : {}),
+    ...(layouts ? { layouts } : {}),
+    onOutcome: (outcome) => {
+      const rule = '='.repeat(100);
+      process.stdout.write(`\n${rule}\nscenario ${outcome.id} (${outcome.layout}): ${outcome.title}\n${rule}\n`);
+      process.stdout.write(outcome.client.stdout);
+      if (outcome.client.stderr.trim() !== '') process.stdout.write(`[client stderr]\n${outcome.client.stderr}`);
+      process.stdout.write(`-- client exit code ${outcome.client.code}\n`);
+      for (const check of outcome.checks) process.stdout.write(`   ${check.pass ? 'ok  ' : 'FAIL'} ${check.name}${check.detail ? `: ${check.detail}` : ''}\n`);
+    },
+  });
+  process.stdout.write(`\n${formatTable(tableRows(outcomes))}\n\n`);
+  const failed = outcomes.filter((o) => !o.pass).length;
+  process.stdout.write(`${outcomes.length - failed} passed, ${failed} failed in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  return failed === 0 ? 0 : 1;
+}
+
+// A Ctrl-C still removes the namespaces (the bed's exit handler runs on process.exit).
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`e2e: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);

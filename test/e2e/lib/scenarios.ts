@@ -1,0 +1,464 @@
+// The scenarios: each runs the real client against the bed, changes the bed the way a cluster
+// changes at a known moment, and compares the client's report with what the kernel did (the
+// node's and the NAT's conntrack tables, the loss counters). A scenario returns its checks as
+// data, so the tap test asserts each one and `npm run e2e` prints them.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { podByIp, type BedPlan, type PodPlan } from './bed-plan.js';
+import { ClientRun, type ClientResult, type ClientSettings, type ReportView } from './client-run.js';
+import type { Endpoint, ServiceSpec } from './service.js';
+import type { Layout, TestBed } from './test-bed.js';
+
+export interface Check {
+  name: string;
+  pass: boolean;
+  detail?: string;
+}
+
+export interface ScenarioOutcome {
+  id: number;
+  title: string;
+  layout: Layout;
+  expected: string;
+  reported: string;
+  checks: Check[];
+  pass: boolean;
+  client: ClientResult;
+}
+
+export interface Scenario {
+  id: number;
+  title: string;
+  layouts: readonly Layout[];
+  run(context: ScenarioContext): Promise<Omit<ScenarioOutcome, 'id' | 'title' | 'layout' | 'pass'>>;
+}
+
+export interface ScenarioContext {
+  bed: TestBed;
+  layout: Layout;
+  /** The Service with three endpoints (pod-1..3); pod-4 runs but is not an endpoint. */
+  service: ServiceSpec;
+  baseEndpoints: Endpoint[];
+}
+
+/** Short runs, so that the whole suite takes about a minute. */
+const BASE: ClientSettings = { sessions: 24, intervalMs: 100, timeoutMs: 500, rampMs: 400, durationMs: 3200 };
+
+export function serviceFor(plan: BedPlan, sessionAffinity: ServiceSpec['sessionAffinity'] = 'None'): ServiceSpec {
+  return {
+    namespace: 'default',
+    name: 'affinity-tester',
+    portName: 'stun',
+    clusterIp: plan.serviceIp,
+    port: plan.servicePort,
+    sessionAffinity,
+    stickySeconds: 10800,
+  };
+}
+
+export function endpointOf(plan: BedPlan, pod: PodPlan): Endpoint {
+  return { ip: pod.ip, port: plan.servicePort };
+}
+
+/** Puts the bed back to its start: base endpoints, plain NAT, no loss, empty conntrack tables. */
+export async function resetBed(context: ScenarioContext, service = context.service): Promise<void> {
+  const { bed } = context;
+  await bed.clearLoss();
+  await bed.setNatMode('masquerade');
+  await bed.useLayout(context.layout, service, context.baseEndpoints);
+  await bed.flushConntrack(bed.plan.natNamespace);
+  await bed.flushConntrack(bed.plan.nodeNamespace);
+  for (const pod of bed.plan.pods) if (!bed.runningServers().includes(pod.name)) await bed.startServer(pod);
+}
+
+/** Pod name of each client flow on the node, keyed by the address the pods see (`ip:port`). */
+async function podsByMapped(bed: TestBed): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const [client, podIp] of await bed.nodeBackends()) out.set(client, podByIp(bed.plan, podIp)?.name ?? podIp);
+  return out;
+}
+
+function check(name: string, pass: boolean, detail?: string): Check {
+  return detail === undefined ? { name, pass } : { name, pass, detail };
+}
+
+function same<T>(name: string, actual: T, expected: T): Check {
+  const a = JSON.stringify(actual);
+  const e = JSON.stringify(expected);
+  return check(name, a === e, a === e ? undefined : `expected ${e}, got ${a}`);
+}
+
+function changedSessions(report: ReportView, type: 'pod-change' | 'address-change'): number[] {
+  return [...new Set(report.events.filter((e) => e.type === type).map((e) => e.session))].sort((a, b) => a - b);
+}
+
+/** The pod a session started on: the `from` of its first pod change, else where it ended. */
+function firstPod(report: ReportView, session: number): string | null {
+  const change = report.events.find((e) => e.type === 'pod-change' && e.session === session);
+  return change?.from ?? report.sessions.find((s) => s.session === session)?.pod ?? null;
+}
+
+/** Every session ended on the pod the node's conntrack sends its current flow to. */
+function finalPodsMatchConntrack(report: ReportView, truth: Map<string, string>): Check {
+  const wrong = report.sessions.filter((s) => s.mappedAddress === null || truth.get(s.mappedAddress) !== s.pod);
+  return check(
+    "every session's final pod is the pod conntrack DNATs its flow to",
+    wrong.length === 0 && report.sessions.length > 0,
+    wrong.length === 0 ? undefined : `mismatched sessions: ${wrong.map((s) => `#${s.session} ${s.mappedAddress} reported ${s.pod}, conntrack ${s.mappedAddress ? truth.get(s.mappedAddress) : '?'}`).join('; ')}`,
+  );
+}
+
+function totalsLine(report: ReportView): string {
+  const t = report.totals;
+  return `pod changes ${t.podChanges}, address changes ${t.addressChanges}, lost ${t.lost}/${t.sent}`;
+}
+
+function sessionsList(sessions: readonly number[]): string {
+  return sessions.length === 0 ? 'none' : `#${sessions.join(',#')}`;
+}
+
+/** Runs the client; `act` is called once every session is established. */
+async function withClient(
+  context: ScenarioContext,
+  settings: ClientSettings,
+  act: (run: ClientRun) => Promise<void>,
+): Promise<ClientResult> {
+  const run = new ClientRun(context.bed, settings);
+  await run.waitEstablished();
+  // A few requests per session first, so each flow is settled in conntrack.
+  await sleep(3 * settings.intervalMs);
+  await act(run);
+  return run.finished;
+}
+
+function busiestPod(truth: Map<string, string>, among: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const pod of truth.values()) if (among.includes(pod)) counts.set(pod, (counts.get(pod) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1])[0]?.[0] ?? among[0]!;
+}
+
+const steadyState: Scenario = {
+  id: 1,
+  title: 'steady state',
+  layouts: ['iptables', 'nftables'],
+  async run(context) {
+    const client = await withClient(context, BASE, async () => undefined);
+    const { report } = client;
+    const truth = await podsByMapped(context.bed);
+    return {
+      expected: 'pod changes 0, address changes 0, lost 0',
+      reported: totalsLine(report),
+      client,
+      checks: [
+        same('every session established', report.sessions.filter((s) => s.pod !== null).length, BASE.sessions),
+        same('no pod change', report.totals.podChanges, 0),
+        same('no address change', report.totals.addressChanges, 0),
+        same('no loss', report.totals.lost, 0),
+        finalPodsMatchConntrack(report, truth),
+      ],
+    };
+  },
+};
+
+const scaleDown: Scenario = {
+  id: 2,
+  title: 'scale-down: endpoint removed, its conntrack entries deleted',
+  layouts: ['iptables', 'nftables'],
+  async run(context) {
+    const { bed } = context;
+    let before = new Map<string, string>();
+    let victim = '';
+    const client = await withClient(context, BASE, async () => {
+      before = await podsByMapped(bed);
+      victim = busiestPod(before, context.baseEndpoints.map((e) => podByIp(bed.plan, e.ip)!.name));
+      const pod = bed.plan.pods.find((p) => p.name === victim)!;
+      await bed.syncEndpoints(context.service, context.baseEndpoints.filter((e) => e.ip !== pod.ip));
+      await bed.deleteEndpointFlows(pod.ip);
+    });
+    const { report } = client;
+    const after = await podsByMapped(bed);
+    const onVictim = report.sessions.filter((s) => s.mappedAddress !== null && before.get(s.mappedAddress) === victim).map((s) => s.session);
+    const changed = changedSessions(report, 'pod-change');
+    const wentBack = report.events.filter((e) => e.type === 'pod-change' && e.to === victim);
+    return {
+      expected: `pod changes ${onVictim.length} (the sessions on ${victim}: ${sessionsList(onVictim)}), others none`,
+      reported: `pod changes ${report.totals.podChanges} (${sessionsList(changed)}), address changes ${report.totals.addressChanges}`,
+      client,
+      checks: [
+        check(`some sessions were on ${victim} before`, onVictim.length > 0),
+        same(`exactly the sessions that were on ${victim} report a pod change`, changed, onVictim),
+        same('each of them reports exactly one change', report.totals.podChanges, onVictim.length),
+        same(`no session moves to the removed ${victim}`, wentBack.length, 0),
+        same('no address change', report.totals.addressChanges, 0),
+        finalPodsMatchConntrack(report, after),
+      ],
+    };
+  },
+};
+
+const scaleUp: Scenario = {
+  id: 3,
+  title: 'scale-up: endpoint added, conntrack untouched',
+  layouts: ['iptables', 'nftables'],
+  async run(context) {
+    const { bed } = context;
+    const newcomer = bed.plan.pods.at(-1)!;
+    const client = await withClient(context, BASE, async () => {
+      await bed.syncEndpoints(context.service, [...context.baseEndpoints, endpointOf(bed.plan, newcomer)]);
+    });
+    const { report } = client;
+    const truth = await podsByMapped(bed);
+    const onNewcomer = [...truth.values()].filter((pod) => pod === newcomer.name).length;
+    return {
+      expected: `pod changes 0, address changes 0 (conntrack keeps every flow; ${newcomer.name} gets none)`,
+      reported: `${totalsLine(report)}, sessions on ${newcomer.name}: ${report.pods.find((p) => p.pod === newcomer.name)?.sessions ?? 0}`,
+      client,
+      checks: [
+        same('no pod change', report.totals.podChanges, 0),
+        same('no address change', report.totals.addressChanges, 0),
+        same(`conntrack sends no flow to ${newcomer.name}`, onNewcomer, 0),
+        same(`no reply from ${newcomer.name}`, report.pods.find((p) => p.pod === newcomer.name)?.replies ?? 0, 0),
+        finalPodsMatchConntrack(report, truth),
+      ],
+    };
+  },
+};
+
+const conntrackFlush: Scenario = {
+  id: 4,
+  title: 'kube-proxy restart: whole conntrack table flushed',
+  layouts: ['iptables', 'nftables'],
+  async run(context) {
+    const { bed } = context;
+    let before = new Map<string, string>();
+    const client = await withClient(context, BASE, async () => {
+      before = await podsByMapped(bed);
+      await bed.flushConntrack(bed.plan.nodeNamespace);
+    });
+    const { report } = client;
+    const after = await podsByMapped(bed);
+    const moved = report.sessions
+      .filter((s) => s.mappedAddress !== null && before.has(s.mappedAddress) && before.get(s.mappedAddress) !== after.get(s.mappedAddress))
+      .map((s) => s.session);
+    const changed = changedSessions(report, 'pod-change');
+    return {
+      expected: `pod changes ${moved.length} (conntrack before/after: ${sessionsList(moved)} moved)`,
+      reported: `pod changes ${report.totals.podChanges} (${sessionsList(changed)}), address changes ${report.totals.addressChanges}`,
+      client,
+      checks: [
+        same('reported pod changes equal the flows conntrack moved', report.totals.podChanges, moved.length),
+        same('the sessions that report a change are the ones that moved', changed, moved),
+        check('the pod each session started on is the pod conntrack had before the flush', report.sessions.every((s) => s.mappedAddress !== null && firstPod(report, s.session) === before.get(s.mappedAddress))),
+        same('no address change', report.totals.addressChanges, 0),
+        finalPodsMatchConntrack(report, after),
+      ],
+    };
+  },
+};
+
+const natRebinding: Scenario = {
+  id: 5,
+  title: "client's NAT rebinds (MASQUERADE --random-fully, NAT conntrack flushed)",
+  layouts: ['iptables', 'nftables'],
+  async run(context) {
+    const { bed } = context;
+    const plan = bed.plan;
+    let natBefore = new Map<number, number>();
+    let podsBefore = new Map<string, string>();
+    const client = await withClient(context, BASE, async () => {
+      natBefore = await bed.natPorts();
+      podsBefore = await podsByMapped(bed);
+      await bed.setNatMode('masquerade-random-fully');
+      await bed.flushConntrack(plan.natNamespace);
+    });
+    const { report } = client;
+    const natAfter = await bed.natPorts();
+    const podsAfter = await podsByMapped(bed);
+    const wrong: string[] = [];
+    let expectedChanges = 0;
+    let expectedPodChanges = 0;
+    for (const session of report.sessions) {
+      const port = session.localPort;
+      const oldPort = port === null ? undefined : natBefore.get(port);
+      const newPort = port === null ? undefined : natAfter.get(port);
+      if (oldPort === undefined || newPort === undefined) {
+        wrong.push(`#${session.session}: no NAT conntrack entry for local port ${port}`);
+        continue;
+      }
+      const from = `${plan.natPublicIp}:${oldPort}`;
+      const to = `${plan.natPublicIp}:${newPort}`;
+      if (oldPort !== newPort) expectedChanges++;
+      if (podsBefore.get(from) !== podsAfter.get(to)) expectedPodChanges++;
+      const events = report.events.filter((e) => e.type === 'address-change' && e.session === session.session);
+      const seen = events.map((e) => `${e.from} -> ${e.to}`).join(', ');
+      if (oldPort !== newPort && (events.length !== 1 || events[0]!.from !== from || events[0]!.to !== to)) {
+        wrong.push(`#${session.session}: NAT moved ${from} -> ${to}, reported [${seen}]`);
+      }
+    }
+    const sample = report.events.find((e) => e.type === 'address-change');
+    return {
+      expected: `address changes ${expectedChanges} (old/new ports from NAT conntrack), pod changes ${expectedPodChanges}`,
+      reported: `address changes ${report.totals.addressChanges}${sample ? ` (e.g. #${sample.session} ${sample.from} -> ${sample.to})` : ''}, pod changes ${report.totals.podChanges}`,
+      client,
+      checks: [
+        check('the NAT gave sessions new ports', expectedChanges > 0),
+        check('every session reports its address change with the old and new port the NAT used', wrong.length === 0, wrong.join('; ') || undefined),
+        same('address changes equal the rebinds', report.totals.addressChanges, expectedChanges),
+        // The node sees brand-new flows, balanced afresh: a rebinding NAT breaks affinity too.
+        same('pod changes equal the new flows that conntrack sent to another pod', report.totals.podChanges, expectedPodChanges),
+        finalPodsMatchConntrack(report, podsAfter),
+      ],
+    };
+  },
+};
+
+const clientIpAffinity: Scenario = {
+  id: 6,
+  title: 'sessionAffinity ClientIP: conntrack flush, then the pod removed',
+  layouts: ['iptables', 'nftables'],
+  async run(context) {
+    const { bed } = context;
+    const sticky = serviceFor(bed.plan, 'ClientIP');
+    await resetBed(context, sticky);
+    let before = new Map<string, string>();
+    let afterFlush = new Map<string, string>();
+    let removedAt = 0;
+    const settings = { ...BASE, durationMs: 4200 };
+    const client = await withClient(context, settings, async () => {
+      before = await podsByMapped(bed);
+      await bed.flushConntrack(bed.plan.nodeNamespace);
+      await sleep(700);
+      afterFlush = await podsByMapped(bed);
+      const pinned = bed.plan.pods.find((p) => p.name === [...before.values()][0])!;
+      removedAt = Date.now();
+      await bed.syncEndpoints(sticky, context.baseEndpoints.filter((e) => e.ip !== pinned.ip));
+      await bed.deleteEndpointFlows(pinned.ip);
+    });
+    const { report } = client;
+    const after = await podsByMapped(bed);
+    const podsBefore = new Set(before.values());
+    const podsAfterFlush = new Set(afterFlush.values());
+    const changes = report.events.filter((e) => e.type === 'pod-change');
+    const targets = new Set(changes.map((e) => e.to));
+    const early = changes.filter((e) => Date.parse(e.time) < removedAt);
+    const pinned = [...podsBefore][0];
+    return {
+      expected: `all ${settings.sessions} sessions on one pod (${[...podsBefore].join(',')}); flush: 0 changes; removal: ${settings.sessions} changes to one pod`,
+      reported: `pod changes ${report.totals.podChanges} (${early.length} before the removal), to ${[...targets].join(',') || 'none'}`,
+      client,
+      checks: [
+        same('conntrack pins every flow to one pod', podsBefore.size, 1),
+        same('the flush does not move them (conntrack after the flush)', [...podsAfterFlush], [...podsBefore]),
+        same('no pod change reported through the flush', early.length, 0),
+        same('every session reports one change when its pod is removed', changedSessions(report, 'pod-change').length, settings.sessions),
+        same('they all move together, to one pod', targets.size, 1),
+        check(`none moves back to ${pinned}`, !targets.has(pinned ?? '')),
+        same('no address change', report.totals.addressChanges, 0),
+        finalPodsMatchConntrack(report, after),
+      ],
+    };
+  },
+};
+
+const LOSS = 0.1;
+
+const packetLoss: Scenario = {
+  id: 7,
+  title: '10% loss each way',
+  layouts: ['iptables'],
+  async run(context) {
+    const { bed } = context;
+    await bed.setLoss(LOSS);
+    // Enough requests for a 2-point tolerance: about 3,000, the binomial sd is then 0.7 points.
+    const settings: ClientSettings = { sessions: 40, intervalMs: 50, timeoutMs: 400, rampMs: 400, durationMs: 4400 };
+    const client = await withClient(context, settings, async () => undefined);
+    const counters = await bed.lossCounters();
+    await bed.clearLoss();
+    const { report } = client;
+    const t = report.totals;
+    const expectedPercent = (1 - (1 - LOSS) ** 2) * 100;
+    const actualPercent = (1 - (1 - counters.requestsDropped / counters.requestsSeen) * (1 - counters.repliesDropped / counters.repliesSeen)) * 100;
+    const requestShare = t.lost === 0 ? 0 : t.lostRequests / t.lost;
+    const kernelShare = counters.requestsDropped / (counters.requestsDropped + counters.repliesDropped);
+    // The client stops with requests in flight: those are pending, neither lost nor answered.
+    const slack = (report.pendingAtStop ?? 0) + Math.ceil(0.01 * t.sent);
+    return {
+      expected: `loss ${expectedPercent.toFixed(1)}% ±2 (kernel dropped ${counters.requestsDropped} requests, ${counters.repliesDropped} replies: ${actualPercent.toFixed(1)}%)`,
+      reported: `loss ${t.lossPercent.toFixed(1)}% (${t.lost}/${t.sent}): ${t.lostRequests} lost requests, ${t.lostReplies} lost replies`,
+      client,
+      checks: [
+        check('reported loss within 2 points of 19%', Math.abs(t.lossPercent - expectedPercent) <= 2, `${t.lossPercent}%`),
+        check('reported loss within 1.5 points of what the kernel dropped', Math.abs(t.lossPercent - actualPercent) <= 1.5, `${t.lossPercent}% vs ${actualPercent.toFixed(2)}%`),
+        check(
+          'lost requests match the requests the kernel dropped',
+          Math.abs(t.lostRequests - counters.requestsDropped) <= slack,
+          `${t.lostRequests} vs ${counters.requestsDropped} (slack ${slack})`,
+        ),
+        check(
+          'lost replies match the replies the kernel dropped',
+          Math.abs(t.lostReplies - counters.repliesDropped) <= slack,
+          `${t.lostReplies} vs ${counters.repliesDropped} (slack ${slack})`,
+        ),
+        check('requests vs replies split in the kernel\'s proportion (about half each)', Math.abs(requestShare - kernelShare) <= 0.08, `${(requestShare * 100).toFixed(1)}% vs ${(kernelShare * 100).toFixed(1)}%`),
+        // A loss is attributed when a later reply of the session carries the server's counter;
+        // only the losses just before the run stopped have none.
+        check('nearly every loss is attributed to a request or a reply', t.lost - t.lostRequests - t.lostReplies <= slack, `${t.lost - t.lostRequests - t.lostReplies} unattributed (slack ${slack})`),
+        same('no pod change', t.podChanges, 0),
+      ],
+    };
+  },
+};
+
+const serverCrash: Scenario = {
+  id: 8,
+  title: "pod's server dies, endpoint stays until kube-proxy removes it",
+  layouts: ['iptables'],
+  async run(context) {
+    const { bed } = context;
+    const settings = { ...BASE, durationMs: 4400 };
+    const outageMs = 1500;
+    let before = new Map<string, string>();
+    let victim = '';
+    let gapMs = 0;
+    const client = await withClient(context, settings, async () => {
+      before = await podsByMapped(bed);
+      victim = busiestPod(before, context.baseEndpoints.map((e) => podByIp(bed.plan, e.ip)!.name));
+      const pod = bed.plan.pods.find((p) => p.name === victim)!;
+      const killedAt = Date.now();
+      await bed.killServer(pod);
+      await sleep(outageMs);
+      await bed.syncEndpoints(context.service, context.baseEndpoints.filter((e) => e.ip !== pod.ip));
+      await bed.deleteEndpointFlows(pod.ip);
+      gapMs = Date.now() - killedAt;
+    });
+    const { report } = client;
+    const after = await podsByMapped(bed);
+    const hit = report.sessions.filter((s) => s.mappedAddress !== null && before.get(s.mappedAddress) === victim);
+    const others = report.sessions.filter((s) => !hit.includes(s));
+    // The outage runs from the last reply before the kill to the first after the removal: the
+    // gap, plus up to one interval before the kill and one after the removal, give or take
+    // scheduling on a busy machine.
+    const low = gapMs - 50;
+    const high = gapMs + 2 * settings.intervalMs + 300;
+    const badOutage = hit.filter((s) => s.longestOutageMs < low || s.longestOutageMs > high);
+    return {
+      expected: `${hit.length} sessions on ${victim} lose and move once, outage ≈ ${gapMs} ms; others nothing`,
+      reported: `pod changes ${report.totals.podChanges}, lost ${report.totals.lost}, longest outage ${Math.round(report.totals.longestOutageMs)} ms`,
+      client,
+      checks: [
+        check(`some sessions were on ${victim}`, hit.length > 0),
+        check(`each session on ${victim} reports loss`, hit.every((s) => s.lost > 0), hit.map((s) => `#${s.session} lost ${s.lost}`).join(', ')),
+        check(`each session on ${victim} moves exactly once, to a live pod`, hit.every((s) => s.podChanges === 1 && s.pod !== victim)),
+        check(
+          `each session on ${victim} reports an outage of the kill-to-removal gap (${low}-${high} ms)`,
+          badOutage.length === 0,
+          badOutage.map((s) => `#${s.session} ${s.longestOutageMs} ms`).join(', ') || undefined,
+        ),
+        check('the other sessions report no change and no loss', others.every((s) => s.podChanges === 0 && s.lost === 0)),
+        check('the longest outage in the totals is the gap', report.totals.longestOutageMs >= low && report.totals.longestOutageMs <= high, `${report.totals.longestOutageMs} ms`),
+        finalPodsMatchConntrack(report, after),
+      ],
+    };
+  },
+};
+
+export const SCENARIOS: readonly Scenario[] = [steadyState, scaleDown, scaleUp, conntrackFlush, natRebinding, clientIpAffinity, packetLoss, serverCrash];

@@ -1,0 +1,25 @@
+// The end-to-end proof (issue 5): the real client and servers over real kernel NAT and
+// conntrack, in network namespaces, for every scenario and both kube-proxy layouts. Each check
+// compares the client's JSON report with the kernel's own record of what happened (lib/scenarios.ts).
+// Needs root; skips with the reason otherwise. `npm run e2e` runs the same suite by hand.
+import t from 'tap';
+import { runSuite, tableRows } from './lib/suite.js';
+import { formatTable } from './lib/table.js';
+import { unsupportedReason } from './lib/test-bed.js';
+
+const reason = await unsupportedReason();
+if (reason !== undefined) {
+  t.plan(0, reason);
+} else {
+  const outcomes = await runSuite();
+  const table = formatTable(tableRows(outcomes));
+  // On stderr as well, so that CI logs show the table even with a terse reporter.
+  process.stderr.write(`\n${table}\n\n`);
+  t.comment(table);
+  for (const outcome of outcomes) {
+    t.test(`scenario ${outcome.id} (${outcome.layout}): ${outcome.title}`, async (t) => {
+      for (const check of outcome.checks) t.ok(check.pass, check.name, check.detail === undefined ? {} : { detail: check.detail });
+      t.not(outcome.client.code, 2, 'the client ran without a usage or set-up error');
+    });
+  }
+}

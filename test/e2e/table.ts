@@ -1,0 +1,27 @@
+import t from 'tap';
+import { formatTable, wrap } from './lib/table.js';
+
+t.test('wrap() breaks at spaces within the width, and keeps a long word whole', async (t) => {
+  t.same(wrap('pod changes 13 (the sessions on pod-1)', 16), ['pod changes 13', '(the sessions on', 'pod-1)']);
+  t.same(wrap('#1,#3,#6,#7,#10', 5), ['#1,#3,#6,#7,#10']);
+  t.same(wrap('', 5), ['']);
+});
+
+t.test('formatTable() aligns columns under a header rule and wraps long cells', async (t) => {
+  const text = formatTable(
+    [
+      { scenario: '1. steady state', layout: 'iptables', expected: 'pod changes 0', reported: 'pod changes 0', result: 'pass' },
+      { scenario: '2. scale-down', layout: 'nftables', expected: 'pod changes 9 (the sessions on pod-2)', reported: 'pod changes 9', result: 'FAIL' },
+    ],
+    20,
+  );
+  const lines = text.split('\n');
+  t.same(lines, [
+    'scenario        | layout   | expected (kernel     | reported by the      | result',
+    '                |          | ground truth)        | client               |',
+    '----------------|----------|----------------------|----------------------|-------',
+    '1. steady state | iptables | pod changes 0        | pod changes 0        | pass',
+    '2. scale-down   | nftables | pod changes 9 (the   | pod changes 9        | FAIL',
+    '                |          | sessions on pod-2)   |                      |',
+  ]);
+});

@@ -1,0 +1,147 @@
+// `affinity-tester deploy`: puts the server Deployment and its Service (and, when asked, the
+// client's read-only RBAC) into a namespace, then waits until every replica is ready, so that a
+// test started right after it does not count the rollout itself as a break.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { formatDuration } from '../common/duration.js';
+import { ObjectApplier, type ObjectResult } from './apply.js';
+import { KubeError, statusOf, toKubeError } from './errors.js';
+import { contextNamespace, loadKubeConfig } from './kubeconfig.js';
+import { labelSelector, podRecord, type PodRecord } from './records.js';
+import { rbacObjects, SERVER_DEPLOYMENT, serverDeployment, serverService, type Manifest, type ServerSettings } from './manifests.js';
+
+export type DeployPart = 'deployment' | 'service' | 'rbac';
+export const DEPLOY_PARTS: readonly DeployPart[] = ['deployment', 'service', 'rbac'];
+
+export interface DeployOptions extends Omit<ServerSettings, 'namespace'> {
+  namespace?: string;
+  kubeConfig?: KubeConfig;
+  /** What to apply (default deployment and service). */
+  parts?: DeployPart[];
+  /** Wait for the Deployment's pods to be ready (default true when the Deployment is applied). */
+  wait?: boolean;
+  timeoutMs: number;
+  pollIntervalMs?: number;
+  onProgress?: (text: string) => void;
+  /** The manifests directory (tests point it elsewhere). */
+  manifestDir?: string;
+}
+
+export interface DeployResult {
+  namespace: string;
+  objects: ObjectResult[];
+  /** The server pods once ready (empty when not waited for). */
+  pods: PodRecord[];
+}
+
+interface RolloutState {
+  desired: number;
+  updated: number;
+  ready: number;
+  total: number;
+  observed: boolean;
+}
+
+function rolloutState(deployment: Manifest): RolloutState {
+  const status = deployment.status ?? {};
+  return {
+    desired: deployment.spec?.replicas ?? 1,
+    updated: status.updatedReplicas ?? 0,
+    ready: status.readyReplicas ?? 0,
+    total: status.replicas ?? 0,
+    // The controller has seen our change only once observedGeneration catches up.
+    observed: (status.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 0),
+  };
+}
+
+/** Done as `kubectl rollout status` judges it: every replica updated and ready, no old ones left. */
+export function rolloutComplete(state: RolloutState): boolean {
+  return state.observed && state.updated >= state.desired && state.ready >= state.desired && state.total <= state.desired;
+}
+
+async function ensureNamespace(applier: ObjectApplier, namespace: string, onProgress?: (text: string) => void): Promise<ObjectResult | undefined> {
+  const object = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } } as Manifest;
+  try {
+    if (await applier.read(object)) return undefined;
+  } catch (error) {
+    // Many users may not read namespaces (a cluster-scoped resource) but can use theirs.
+    if (error instanceof KubeError && error.kind === 'forbidden') return undefined;
+    throw error;
+  }
+  onProgress?.(`creating namespace ${namespace}`);
+  return applier.apply(object);
+}
+
+export async function deploy(options: DeployOptions): Promise<DeployResult> {
+  const loaded = options.kubeConfig ? undefined : loadKubeConfig();
+  const kubeConfig = options.kubeConfig ?? loaded!.kubeConfig;
+  const namespace = options.namespace ?? (loaded ? loaded.namespace : contextNamespace(kubeConfig));
+  const parts = options.parts ?? ['deployment', 'service'];
+  const dir = options.manifestDir;
+  const settings: ServerSettings = { ...options, namespace };
+  const applier = new ObjectApplier(kubeConfig);
+  const objects: ObjectResult[] = [];
+
+  const created = await ensureNamespace(applier, namespace, options.onProgress);
+  if (created) objects.push(created);
+  const manifests: Manifest[] = [];
+  if (parts.includes('rbac')) manifests.push(...rbacObjects(namespace, dir));
+  if (parts.includes('deployment')) manifests.push(serverDeployment(settings, dir));
+  if (parts.includes('service')) manifests.push(serverService(settings, dir));
+  for (const manifest of manifests) {
+    const result = await applier.apply(manifest);
+    options.onProgress?.(`${result.ref} ${result.action}`);
+    objects.push(result);
+  }
+
+  const wait = options.wait ?? parts.includes('deployment');
+  if (!wait) return { namespace, objects, pods: [] };
+  const pods = await waitForRollout(kubeConfig, namespace, options);
+  return { namespace, objects, pods };
+}
+
+/** Polls the server Deployment until its rollout is complete; then lists its pods. */
+export async function waitForRollout(
+  kubeConfig: KubeConfig,
+  namespace: string,
+  options: { timeoutMs: number; pollIntervalMs?: number; onProgress?: (text: string) => void },
+): Promise<PodRecord[]> {
+  const apps = kubeConfig.makeApiClient(AppsV1Api);
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  const server = kubeConfig.getCurrentCluster()?.server;
+  const where = { namespace, ...(server ? { server } : {}) };
+  const started = Date.now();
+  const deadline = started + options.timeoutMs;
+  let state: RolloutState | undefined;
+  let last = '';
+  for (;;) {
+    let deployment: Manifest;
+    try {
+      deployment = (await apps.readNamespacedDeployment({ name: SERVER_DEPLOYMENT, namespace })) as unknown as Manifest;
+    } catch (error) {
+      throw toKubeError(error, { ...where, verb: 'get', resource: 'deployments.apps', name: SERVER_DEPLOYMENT });
+    }
+    state = rolloutState(deployment);
+    if (rolloutComplete(state)) {
+      const selector = labelSelector(deployment.spec?.selector?.matchLabels ?? {});
+      try {
+        const list = await core.listNamespacedPod({ namespace, labelSelector: selector });
+        return list.items.map(podRecord).filter((pod) => pod.ready && !pod.terminating);
+      } catch (error) {
+        if (statusOf(error) === 403) return [];
+        throw toKubeError(error, { ...where, verb: 'list', resource: 'pods' });
+      }
+    }
+    const now = Date.now();
+    if (now >= deadline) {
+      throw new KubeError(
+        'timeout',
+        `deployment ${SERVER_DEPLOYMENT} in namespace ${namespace}: ${state.ready} of ${state.desired} pods ready after ${formatDuration(options.timeoutMs)}; see "kubectl describe deployment ${SERVER_DEPLOYMENT} -n ${namespace}"`,
+      );
+    }
+    const line = `waiting for deployment ${SERVER_DEPLOYMENT}: ${state.ready} of ${state.desired} pods ready, ${state.updated} updated`;
+    if (line !== last) options.onProgress?.(`${line} (${formatDuration(now - started)})`);
+    last = line;
+    await sleep(Math.max(1, Math.min(options.pollIntervalMs ?? 2000, deadline - now)));
+  }
+}

@@ -41,7 +41,7 @@ export interface ScenarioContext {
 }
 
 /** Short runs, so that the whole suite takes about a minute. */
-const BASE: ClientSettings = { sessions: 24, intervalMs: 100, timeoutMs: 500, rampMs: 400, durationMs: 3200 };
+const BASE: ClientSettings = { sessions: 24, intervalMs: 100, timeoutMs: 500, rampMs: 400, durationMs: 2800 };
 
 export function serviceFor(plan: BedPlan, sessionAffinity: ServiceSpec['sessionAffinity'] = 'None'): ServiceSpec {
   return {
@@ -113,7 +113,7 @@ function totalsLine(report: ReportView): string {
 }
 
 function sessionsList(sessions: readonly number[]): string {
-  return sessions.length === 0 ? 'none' : `#${sessions.join(',#')}`;
+  return sessions.length === 0 ? 'none' : sessions.map((s) => `#${s}`).join(' ');
 }
 
 /** Runs the client; `act` is called once every session is established. */
@@ -322,7 +322,7 @@ const clientIpAffinity: Scenario = {
     let before = new Map<string, string>();
     let afterFlush = new Map<string, string>();
     let removedAt = 0;
-    const settings = { ...BASE, durationMs: 4200 };
+    const settings = { ...BASE, durationMs: 3600 };
     const client = await withClient(context, settings, async () => {
       before = await podsByMapped(bed);
       await bed.flushConntrack(bed.plan.nodeNamespace);
@@ -414,8 +414,8 @@ const serverCrash: Scenario = {
   layouts: ['iptables'],
   async run(context) {
     const { bed } = context;
-    const settings = { ...BASE, durationMs: 4400 };
-    const outageMs = 1500;
+    const settings = { ...BASE, durationMs: 3600 };
+    const outageMs = 1200;
     let before = new Map<string, string>();
     let victim = '';
     let gapMs = 0;

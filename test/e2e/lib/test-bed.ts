@@ -44,6 +44,10 @@ function installExitHandler(): void {
   process.on('exit', () => {
     for (const bed of liveBeds) bed.destroySync();
   });
+  // A signal would end the process without 'exit'; turning it into an exit runs the teardown
+  // (Ctrl-C of `npm run e2e`, tap's SIGTERM when a test file times out).
+  process.once('SIGINT', () => process.exit(130));
+  process.once('SIGTERM', () => process.exit(143));
 }
 
 export interface ServerProcess {

@@ -1,0 +1,17 @@
+// Fixture for teardown.ts: builds a bed with a server in it, then ends the process the way a
+// failing run would (`exit`, `throw`, or waiting to be killed with SIGTERM), never calling
+// destroy(). The bed's exit handler must still remove everything.
+//   node --import @tapjs/typescript/import test/e2e/lib/abandoned-bed.ts PREFIX exit|throw|signal
+import { planBed } from './bed-plan.js';
+import { TestBed } from './test-bed.js';
+
+const [prefix, how] = process.argv.slice(2);
+if (prefix !== undefined) {
+  const plan = planBed(prefix, 1);
+  const bed = await TestBed.create(plan);
+  const server = await bed.startServer(plan.pods[0]!);
+  process.stdout.write(`${server.child.pid}\n`);
+  if (how === 'exit') process.exit(1);
+  if (how === 'throw') throw new Error('a test failed');
+  setInterval(() => undefined, 1000);
+}

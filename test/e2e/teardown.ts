@@ -1,0 +1,46 @@
+// Teardown when a run does not end well: a process that built a bed and then exits, throws or
+// is killed with SIGTERM (what tap does to a test file that times out) leaves no namespace and
+// no server process behind.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import t from 'tap';
+import { runPrefix } from './lib/bed-plan.js';
+import { leftoverNamespaces, unsupportedReason } from './lib/test-bed.js';
+
+/** Running, as opposed to gone or a zombie waiting for a parent that has exited to be reaped. */
+function running(pid: number): boolean {
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+const reason = await unsupportedReason();
+if (reason !== undefined) {
+  t.plan(0, reason);
+} else {
+  for (const how of ['exit', 'throw', 'signal'] as const) {
+    t.test(`a bed abandoned by ${how === 'signal' ? 'SIGTERM' : `a process that ${how}s`} is removed with its server`, async (t) => {
+      const prefix = `${runPrefix(process.pid)}${how[0]}-`;
+      const child = spawn(
+        process.execPath,
+        ['--import', '@tapjs/typescript/import', new URL('./lib/abandoned-bed.ts', import.meta.url).pathname, prefix, how],
+        { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1' } },
+      );
+      let stdout = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => {
+        stdout += d;
+        if (how === 'signal' && stdout.includes('\n')) child.kill('SIGTERM');
+      });
+      child.stderr.resume();
+      const [code] = (await once(child, 'exit')) as [number | null];
+      const serverPid = Number(stdout.trim());
+      t.ok(serverPid > 0, 'the bed was built and its server started');
+      t.not(code, 0, 'the process failed');
+      t.same(await leftoverNamespaces(prefix), [], 'no namespace is left');
+      t.notOk(running(serverPid), 'the server process is gone');
+    });
+  }
+}

@@ -97,6 +97,8 @@ export class ClientRun {
       child.on('close', (code) => {
         try {
           const report = JSON.parse(readFileSync(this.reportPath, 'utf8')) as ReportView;
+          const missing = missingReportFields(report);
+          if (missing.length > 0) throw new Error(`the report lacks ${missing.join(', ')}`);
           resolve({ code, ...this.output, report });
         } catch (error) {
           reject(new Error(`the client exited ${code} without a readable report (${(error as Error).message}): ${this.output.stderr.trim().slice(-600)}`));
@@ -144,4 +146,27 @@ export class ClientRun {
     }
     throw new Error(`only ${this.established()} of ${this.settings.sessions} sessions established within ${limitMs} ms: ${this.output.stderr.trim().slice(-400)}`);
   }
+}
+
+/**
+ * The fields the scenarios depend on that `report` lacks, so that a change of the client's
+ * schema fails with its name instead of as a puzzling mismatch.
+ */
+export function missingReportFields(report: unknown): string[] {
+  const missing: string[] = [];
+  const r = report as Partial<ReportView> | null;
+  const totals = r?.totals as Record<string, unknown> | undefined;
+  for (const key of ['sessions', 'sent', 'lost', 'lostRequests', 'lostReplies', 'podChanges', 'addressChanges', 'lossPercent', 'longestOutageMs']) {
+    if (typeof totals?.[key] !== 'number') missing.push(`totals.${key}`);
+  }
+  if (!Array.isArray(r?.pods)) missing.push('pods');
+  if (!Array.isArray(r?.events)) missing.push('events');
+  if (!Array.isArray(r?.sessions)) missing.push('sessions');
+  else {
+    const first = r.sessions[0] as Record<string, unknown> | undefined;
+    for (const key of ['session', 'localPort', 'pod', 'mappedAddress', 'podChanges', 'addressChanges', 'lost', 'longestOutageMs']) {
+      if (first !== undefined && !(key in first)) missing.push(`sessions[].${key}`);
+    }
+  }
+  return missing;
 }

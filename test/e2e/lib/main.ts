@@ -10,13 +10,33 @@ function argument(name: string): string | undefined {
   return index === -1 ? undefined : process.argv[index + 1];
 }
 
+const USAGE = `usage: npm run e2e [-- --only 1,2,...] [--layout iptables|nftables]
+Runs the end-to-end scenarios (needs root): the real client and servers in network namespaces,
+behind a client-side NAT and kube-proxy's rules, and prints each scenario's client output, the
+checks against conntrack, and a table. Exit code 0 when every scenario passed, 1 otherwise.`;
+
 async function main(): Promise<number> {
+  const args = process.argv.slice(2);
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  for (let i = 0; i < args.length; i += 2) {
+    if (args[i] !== '--only' && args[i] !== '--layout') {
+      process.stderr.write(`e2e: unknown argument ${args[i]}\n${USAGE}\n`);
+      return 2;
+    }
+  }
   const reason = await unsupportedReason();
   if (reason !== undefined) {
     process.stderr.write(`e2e: ${reason}\n`);
     return 2;
   }
   const only = argument('--only')?.split(',').map(Number);
+  if (only?.some((id) => !Number.isInteger(id) || id < 1 || id > 8)) {
+    process.stderr.write(`e2e: --only takes scenario numbers 1-8, e.g. --only 2,4\n`);
+    return 2;
+  }
   const layoutArg = argument('--layout');
   if (layoutArg !== undefined && layoutArg !== 'iptables' && layoutArg !== 'nftables') {
     process.stderr.write(`e2e: --layout must be iptables or nftables, not ${layoutArg}\n`);

@@ -23,10 +23,10 @@ export type NatMode = 'masquerade' | 'masquerade-random-fully';
 /** Why the bed cannot run here, or undefined when it can. */
 export async function unsupportedReason(): Promise<string | undefined> {
   if (process.platform !== 'linux') return 'network namespaces need Linux';
-  if (process.getuid?.() !== 0) return 'the end-to-end test bed needs root (network namespaces, iptables, conntrack); run as root to include it';
-  for (const tool of [['ip', '-V'], ['iptables', '--version'], ['nft', '--version'], ['conntrack', '--version']]) {
+  if (process.getuid?.() !== 0) return 'the end-to-end test bed needs root (it creates network namespaces and sets iptables, nftables and conntrack state): run it as root';
+  for (const tool of [['ip', '-V'], ['ss', '-V'], ['iptables', '--version'], ['nft', '--version'], ['conntrack', '--version'], ['sysctl', '--version']]) {
     const result = await run(tool);
-    if (result.code !== 0) return `${tool[0]} is not available (Debian packages iproute2 iptables nftables conntrack)`;
+    if (result.code !== 0) return `${tool[0]} is not available (Debian packages iproute2 iptables nftables conntrack procps)`;
   }
   const netns = await run(['ip', 'netns', 'list']);
   if (netns.code !== 0) return `ip netns does not work here: ${netns.stderr.trim()}`;

@@ -403,10 +403,13 @@ async function main(options: Options): Promise<void> {
       `  server took in ${fmt(flooded.serverReceived)} datagrams (${fmt(flooded.result.sent - flooded.serverReceived)} dropped by the kernel, receive buffer full)\n` +
       `  server RSS before ${mib(flooded.before.rss)}, max during ${mib(flooded.maxRss)}, after ${mib(flooded.after.rss)}\n`,
   );
+  const beforeRecovery = await ours!.stats();
   const recovery = await load.run(ours!.port, mine.zeroLossPerSecond * 0.8, options.stepMs, requestSize);
+  const afterRecovery = await ours!.stats();
   process.stdout.write(
     `  after the flood, at 80% of capacity: offered ${fmt(recovery.offeredPerSecond)}/s, replies ${fmt(recovery.repliesPerSecond)}/s, ` +
-      `loss ${((100 * (recovery.sent - recovery.received)) / Math.max(1, recovery.sent)).toFixed(3)}%\n`,
+      `loss ${((100 * (recovery.sent - recovery.received)) / Math.max(1, recovery.sent)).toFixed(3)}% ` +
+      `(server saw ${fmt(afterRecovery.requests - beforeRecovery.requests)} of ${fmt(recovery.sent)})\n`,
   );
   await ours!.stop();
 }

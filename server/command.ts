@@ -32,6 +32,13 @@ interface ServerOptions {
   summaryInterval: number;
 }
 
+/** Pod and node names are DNS names (at most 253 bytes); a STUN attribute could carry more, but
+ * a longer name is a configuration mistake worth reporting. */
+function nameOption(value: string): string {
+  if (Buffer.byteLength(value, 'utf8') > 253) throw new InvalidArgumentError('expected at most 253 bytes (a Kubernetes name).');
+  return value;
+}
+
 function httpPortOption(value: string): number | 'off' {
   if (value.trim().toLowerCase() === 'off') return 'off';
   try {
@@ -49,8 +56,10 @@ export function registerServerCommand(program: Command): void {
     .addOption(
       new Option('--host <address>', 'IP address to bind; default :: (IPv4 and IPv6), or 0.0.0.0 where IPv6 is missing').env('BIND_HOST'),
     )
-    .addOption(new Option('--pod-name <name>', 'pod name sent in replies (also read from MY_POD_NAME; default: the hostname)').env('POD_NAME'))
-    .addOption(new Option('--node-name <name>', 'node name sent in replies (also read from MY_NODE_NAME)').env('NODE_NAME'))
+    .addOption(
+      new Option('--pod-name <name>', 'pod name sent in replies (also read from MY_POD_NAME; default: the hostname)').env('POD_NAME').argParser(nameOption),
+    )
+    .addOption(new Option('--node-name <name>', 'node name sent in replies (also read from MY_NODE_NAME)').env('NODE_NAME').argParser(nameOption))
     .addOption(
       new Option('--http-port <port>', 'HTTP port for /healthz and /metrics (0 = any free port, "off" = no HTTP)')
         .env('HTTP_PORT')

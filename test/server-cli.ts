@@ -116,6 +116,7 @@ t.test('affinity-tester server with a bad flag value prints one line (plus the u
     ['--port', '0', '--http-port', 'off', '--session-idle', 'forever'],
     ['--port', '0', '--http-port', 'off', '--host', 'nowhere.example'],
     ['--port', '0', '--http-port', 'off', '--no-such-flag'],
+    ['--port', '0', '--http-port', 'off', '--pod-name', 'p'.repeat(254)],
   ]) {
     const result = await runCli(['server', ...args], { timeoutMs: 10_000 });
     t.equal(result.code, 2, args.join(' '));

@@ -1,7 +1,7 @@
 // The STUN codec (RFC 8489), pure: Buffers in, Buffers or results out, no sockets.
 // Decoding never throws; bad input comes back as a reason that callers can count.
-import { crc32 } from 'node:zlib';
 import { formatIp, parseIp } from '../ip-address.js';
+import { crc32 } from './crc32.js';
 import { Attribute, Family, FINGERPRINT_XOR, HEADER_LENGTH, MAGIC_COOKIE, MessageType, TRANSACTION_ID_LENGTH } from './constants.js';
 
 export type DecodeFailure =
@@ -43,9 +43,9 @@ export interface TransportAddress {
 }
 
 /**
- * Checks a datagram's STUN structure without allocating: header, lengths, attribute bounds and
- * FINGERPRINT. Returns undefined when the message is well formed. The server's hot path uses this
- * directly; decode() builds on it.
+ * Checks a datagram's STUN structure without allocating (the CRC is computed in place): header,
+ * lengths, attribute bounds and FINGERPRINT. Returns undefined when the message is well formed.
+ * The server's hot path uses this directly; decode() builds on it.
  */
 export function checkMessage(datagram: Buffer): DecodeFailure | undefined {
   const size = datagram.length;
@@ -171,7 +171,7 @@ function xorAddressBytes(bytes: Buffer, transactionId: Buffer): void {
 function fingerprintOf(message: Buffer, fingerprintOffset: number): number {
   // The CRC covers a header whose length already counts the FINGERPRINT attribute; the caller
   // has written that length, so the bytes before the attribute are exactly what is covered.
-  return (crc32(message.subarray(0, fingerprintOffset)) ^ FINGERPRINT_XOR) >>> 0;
+  return (crc32(message, 0, fingerprintOffset) ^ FINGERPRINT_XOR) >>> 0;
 }
 
 /** Writes FINGERPRINT at `offset`, the last 8 bytes of `message`, whose header length is final. */

@@ -1,6 +1,8 @@
 // Each session owns a UDP socket, so a run needs one file descriptor per session plus a margin
 // for the event log, the report, stdio and the runtime's own. Checked before any socket opens,
 // so a too-low limit is a clear set-up error instead of EMFILE half way through the ramp.
+// Node raises its own soft limit to the hard limit at start-up, so in practice the hard limit is
+// the one that counts; we read what this process really has.
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { UsageError } from '../common/cli-error.js';

@@ -5,12 +5,17 @@ export interface Interrupt {
   dispose(): void;
 }
 
-export function interruptOnSignals(notice: (line: string) => void, signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM']): Interrupt {
+export function interruptOnSignals(
+  notice: (line: string) => void,
+  signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'],
+  exit: (code: number) => void = (code) => process.exit(code),
+): Interrupt {
   const controller = new AbortController();
   const handler = (name: NodeJS.Signals): void => {
     if (controller.signal.aborted) {
       // 128 + SIGINT, the shell's convention for "killed by Ctrl-C".
-      process.exit(name === 'SIGTERM' ? 143 : 130);
+      exit(name === 'SIGTERM' ? 143 : 130);
+      return;
     }
     notice(`${name === 'SIGINT' ? 'Ctrl-C' : name}: stopping, writing the summary and report (Ctrl-C again quits at once)`);
     controller.abort();

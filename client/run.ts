@@ -87,6 +87,12 @@ const plain = new Chalk({ level: 0 });
 const ATTRIBUTION_LIMIT = 3;
 const ATTRIBUTION_WINDOW_MS = 30_000;
 const SOCKET_OPEN_BATCH = 256;
+/**
+ * Loss-burst lines printed per stats period; the rest are counted in one line (and all go to the
+ * NDJSON log), so a dead target does not scroll 10,000 identical lines. Pod and address changes
+ * are always printed, every one.
+ */
+const LOSS_BURST_LINES_PER_PERIOD = 10;
 
 function checkWritable(path: string, flag: string): void {
   try {
@@ -132,11 +138,11 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
   const reportEvents: ReportEvent[] = [];
   let eventsOmitted = 0;
   const attributions: Attribution[] = [];
-  const attribute = (type: Attribution['type'], session: number | null, time: number): void => {
+  const attribute = (type: Attribution['type'], session: number | null, time: number, print = true): void => {
     if (!watch) return;
     const causes = watch.eventsBefore(time, ATTRIBUTION_LIMIT, ATTRIBUTION_WINDOW_MS);
     if (causes.length === 0) return;
-    for (const cause of causes) write(attributionLine(cause, time, style));
+    if (print) for (const cause of causes) write(attributionLine(cause, time, style));
     attributions.push({
       time: new Date(time).toISOString(),
       type,
@@ -145,13 +151,17 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
     });
   };
 
+  let burstLines = 0;
+  let burstLinesHeld = 0;
   emitter.on('session', (event: SessionEvent) => {
-    write(sessionEventLine(event, style));
+    const shown = event.type !== 'loss-burst' || burstLines++ < LOSS_BURST_LINES_PER_PERIOD;
+    if (shown) write(sessionEventLine(event, style));
+    else burstLinesHeld++;
     eventLog?.info({ event: event.type, at: event.time, session: event.session, ...eventFields(event) }, sessionEventLine(event, plain));
     if (event.type === 'established') return;
     if (reportEvents.length < MAX_REPORT_EVENTS) reportEvents.push(reportEventOf(event));
     else eventsOmitted++;
-    attribute(event.type, event.session, event.time);
+    attribute(event.type, event.session, event.time, shown);
   });
   emitter.on('cluster', (event: ClusterEvent) => {
     write(clusterEventLine(event, style));
@@ -245,6 +255,11 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
     const totals = totalsOf(sessions);
     const { period, rtt } = tracker.next(totals);
     const snapshot = { time: now, totals, period, rtt, pods: podDistribution(sessions) };
+    if (burstLinesHeld > 0) {
+      write(style.yellow(`${clockTime(now)} ... and ${burstLinesHeld} more loss bursts in this period (all of them are in the report and --events)`));
+    }
+    burstLines = 0;
+    burstLinesHeld = 0;
     write(statsLine(snapshot, style));
     eventLog?.info(
       { event: 'stats', at: now, totals, period, rtt, pods: snapshot.pods, socketErrors, schedulingLagP99Ms: scheduler.lag.percentile(99) ?? null },

@@ -27,14 +27,23 @@ interface Flow {
   upstream: Socket;
 }
 
-/** FNV-1a, 32 bits: cheap, stable, and spreads similar 5-tuples well. */
+/**
+ * FNV-1a, 32 bits, then MurmurHash3's final mix: FNV alone barely changes the high bits when only
+ * the last characters differ (as between "...|pod-a" and "...|pod-b"), which rendezvous hashing
+ * compares.
+ */
 export function flowHash(text: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
     hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
+    hash = Math.imul(hash, 0x01000193);
   }
-  return hash;
+  hash ^= hash >>> 16;
+  hash = Math.imul(hash, 0x85ebca6b);
+  hash ^= hash >>> 13;
+  hash = Math.imul(hash, 0xc2b2ae35);
+  hash ^= hash >>> 16;
+  return hash >>> 0;
 }
 
 /** Rendezvous (highest random weight) hashing of a flow over the backends. */

@@ -50,7 +50,7 @@ if (reason !== undefined) {
       await bed.useLayout(layout, service, endpoints);
       const answers = await probe(12);
       t.equal(answers.length, 24, 'every request of every socket was answered');
-      const backends = await bed.nodeBackends();
+      const backends = new Map((await bed.nodeServiceFlows()).map((flow) => [flow.seen, flow.backend]));
       const natPorts = await bed.natPorts();
       const podNames = new Set<string>();
       for (const answer of answers) {

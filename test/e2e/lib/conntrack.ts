@@ -52,15 +52,30 @@ function toTuple(fields: Partial<Record<(typeof TUPLE_KEYS)[number], string>>): 
   return { src, dst, sport: Number(sport), dport: Number(dport) };
 }
 
-/**
- * On the node: which backend each client flow to the Service was DNATed to, keyed by the flow's
- * source `address:port` (the client as the node sees it, after the client's NAT).
- */
-export function backendsByClient(flows: readonly Flow[], serviceIp: string, servicePort: number): Map<string, string> {
-  const out = new Map<string, string>();
+/** A client flow to the Service, as the node's conntrack records it. */
+export interface ServiceFlow {
+  /** The client as it reached the node (after the client's NAT): `ip:port`. */
+  client: string;
+  /**
+   * The client as the pod sees it, `ip:port`: the same as `client` unless the node had to
+   * change the source port so that the flow's reply tuple stays unique (a stale entry left by a
+   * reply that raced a conntrack flush can hold it). This is what the pod reflects.
+   */
+  seen: string;
+  /** The pod IP the flow was DNATed to. */
+  backend: string;
+}
+
+/** The flows to the Service `serviceIp:servicePort` among `flows` (node side). */
+export function serviceFlows(flows: readonly Flow[], serviceIp: string, servicePort: number): ServiceFlow[] {
+  const out: ServiceFlow[] = [];
   for (const flow of flows) {
     if (flow.protocol !== 'udp' || flow.original.dst !== serviceIp || flow.original.dport !== servicePort) continue;
-    out.set(`${flow.original.src}:${flow.original.sport}`, flow.reply.src);
+    out.push({
+      client: `${flow.original.src}:${flow.original.sport}`,
+      seen: `${flow.reply.dst}:${flow.reply.dport}`,
+      backend: flow.reply.src,
+    });
   }
   return out;
 }
@@ -74,6 +89,55 @@ export function natPortsByLocalPort(flows: readonly Flow[], clientIp: string, se
   for (const flow of flows) {
     if (flow.protocol !== 'udp' || flow.original.src !== clientIp || flow.original.dst !== serviceIp) continue;
     out.set(flow.original.sport, flow.reply.dport);
+  }
+  return out;
+}
+
+/** One line of `conntrack -E`: a flow was created, changed (e.g. its first reply passed) or removed. */
+export interface ConntrackEvent {
+  kind: 'NEW' | 'UPDATE' | 'DESTROY';
+  flow: Flow;
+  /** False once a reply has passed (the line no longer carries [UNREPLIED]). */
+  unreplied: boolean;
+}
+
+/** Parses `conntrack -E` output; lines without a known event kind are skipped. */
+export function parseConntrackEvents(text: string): ConntrackEvent[] {
+  const events: ConntrackEvent[] = [];
+  for (const line of text.split('\n')) {
+    const kind = /\[(NEW|UPDATE|DESTROY)\]/.exec(line)?.[1] as ConntrackEvent['kind'] | undefined;
+    if (kind === undefined) continue;
+    const [flow] = parseConntrack(line);
+    if (flow === undefined) continue;
+    events.push({ kind, flow, unreplied: line.includes('[UNREPLIED]') });
+  }
+  return events;
+}
+
+/** One step of a client flow's history: who answered it, and at which address it saw the client. */
+export interface Answer {
+  backend: string;
+  seen: string;
+}
+
+/**
+ * From the node's event log: for each client address (`ip:port` as the node received it), who
+ * answered it, in order, with repeats collapsed. A flow counts once a reply has passed the node
+ * ([UPDATE] without [UNREPLIED]): a flow created and flushed before any reply (a packet racing
+ * `conntrack -F`) never reached the client, so the client cannot have seen it. A flow recreated
+ * to the same backend and address is no change either. So this is the sequence of serving pods
+ * and reflected addresses each session should report.
+ */
+export function answersByClient(events: readonly ConntrackEvent[], serviceIp: string, servicePort: number): Map<string, Answer[]> {
+  const out = new Map<string, Answer[]>();
+  for (const { kind, flow, unreplied } of events) {
+    if (kind !== 'UPDATE' || unreplied) continue;
+    for (const { client, seen, backend } of serviceFlows([flow], serviceIp, servicePort)) {
+      const path = out.get(client) ?? [];
+      const last = path.at(-1);
+      if (last?.backend !== backend || last.seen !== seen) path.push({ backend, seen });
+      out.set(client, path);
+    }
   }
   return out;
 }

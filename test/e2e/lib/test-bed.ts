@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { PACKAGE_ROOT } from '../../../common/version.js';
 import { namespaceNames, type BedPlan, type PodPlan } from './bed-plan.js';
 import { inNamespace, must, run, runSyncQuietly } from './command.js';
-import { backendsByClient, natPortsByLocalPort, parseConntrack, type Flow } from './conntrack.js';
+import { natPortsByLocalPort, parseConntrack, parseConntrackEvents, serviceFlows, type ConntrackEvent, type Flow, type ServiceFlow } from './conntrack.js';
 import { iptablesFlushCommands, iptablesHookRules, iptablesRestoreInput } from './iptables-layout.js';
 import { lossTableScript, LOSS_TABLE, parseLossCounters, type LossCounters } from './loss-rules.js';
 import { nftablesDeleteCommand, nftablesTransaction } from './nftables-layout.js';
@@ -163,14 +163,39 @@ export class TestBed {
     return parseConntrack(await this.exec(namespace, ['conntrack', '-L', '-p', 'udp', '-o', 'extended']));
   }
 
-  /** Node side: which pod IP each client flow (`natPublicIp:port`) is DNATed to. */
-  async nodeBackends(): Promise<Map<string, string>> {
-    return backendsByClient(await this.conntrack(this.plan.nodeNamespace), this.plan.serviceIp, this.plan.servicePort);
+  /** Node side: each client flow to the Service and the pod IP it is DNATed to. */
+  async nodeServiceFlows(): Promise<ServiceFlow[]> {
+    return serviceFlows(await this.conntrack(this.plan.nodeNamespace), this.plan.serviceIp, this.plan.servicePort);
   }
 
   /** NAT side: the public port of each client socket, by the socket's local port. */
   async natPorts(): Promise<Map<number, number>> {
     return natPortsByLocalPort(await this.conntrack(this.plan.natNamespace), this.plan.clientIp, this.plan.serviceIp);
+  }
+
+  /**
+   * Starts recording `conntrack -E` in `namespace`: every flow created, answered and destroyed,
+   * including the short-lived ones a table snapshot cannot show. stop() returns the events, and
+   * rejects if the kernel dropped events (ENOBUFS), since the record would then be incomplete.
+   */
+  async watchConntrack(namespace: string): Promise<{ stop(): Promise<ConntrackEvent[]> }> {
+    const child = this.spawnIn(namespace, ['conntrack', '-E', '-p', 'udp', '--buffer-size', String(8 * 1024 * 1024)]);
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    // Nothing tells when conntrack has joined the event groups; it takes a few milliseconds.
+    await sleep(150);
+    if (child.exitCode !== null) throw new Error(`conntrack -E exited at once: ${stderr.trim()}`);
+    return {
+      stop: async () => {
+        child.kill('SIGTERM');
+        await exited;
+        if (/ENOBUFS/.test(stderr)) throw new Error(`conntrack -E lost events: ${stderr.trim()}`);
+        return parseConntrackEvents(stdout);
+      },
+    };
   }
 
   async flushConntrack(namespace: string): Promise<void> {

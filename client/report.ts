@@ -128,7 +128,8 @@ export interface ClientReport {
   events: ReportEvent[];
   /** Events beyond MAX_REPORT_EVENTS are counted here, not listed. */
   eventsOmitted: number;
-  cluster: { watched: boolean; events: ReportClusterEvent[]; attributions: Attribution[] } | null;
+  /** What the cluster did (with --watch); `watched: false` and empty lists without a watch. */
+  cluster: { watched: boolean; events: ReportClusterEvent[]; attributions: Attribution[] };
 }
 
 /** Enough for every change of 10,000 sessions several times over, without an unbounded report. */

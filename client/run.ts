@@ -350,7 +350,7 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
     identities: identities.all(),
     events: reportEvents,
     eventsOmitted,
-    cluster: watch ? { watched: true, events: watch.events().map(reportClusterEventOf), attributions } : null,
+    cluster: { watched: watch !== undefined, events: watch?.events().map(reportClusterEventOf) ?? [], attributions },
   });
 
   let reportError: string | undefined;

@@ -29,7 +29,7 @@ export function summaryLines(report: ClientReport, style: ChalkInstance, reportP
   if (report.scheduling.lagP99Ms !== null && report.scheduling.lagP99Ms > 100) {
     lines.push(style.yellow(`  note            this client sent late (scheduling lag p99 ${ms(report.scheduling.lagP99Ms)}): it may be overloaded`));
   }
-  if (report.cluster && report.cluster.attributions.length > 0) {
+  if (report.cluster.attributions.length > 0) {
     lines.push(`  cluster         ${report.cluster.events.length} cluster events, ${report.cluster.attributions.length} breaks with cluster events just before them`);
   }
   if (reportPath !== undefined) lines.push(`  report          ${reportPath}`);

@@ -104,6 +104,14 @@ t.test('through a lossy relay: loss is exact and split into lost requests and lo
   t.match(result.report.verdict.broken[0], /above --max-loss 1%/);
 });
 
+t.test('requests too small for the whole reply get a warning to raise --payload-size', async (t) => {
+  const server = await startStunServer({ host: '127.0.0.1', port: 0, podName: 'pod-with-a-long-name', nodeName: 'node-with-a-long-name', logger: silent, summaryIntervalMs: 0 });
+  t.teardown(() => server.close());
+  const { report, lines } = await run(t, '127.0.0.1', server.port, { sessions: 2, durationMs: 300, payloadSize: 60 });
+  t.equal(report.totals.lost, 0, 'replies still arrive, only shorter');
+  t.equal(lines.filter((l) => /warning: the server cut its replies to fit 60-byte requests.*raise --payload-size/.test(l)).length, 1, 'warned once');
+});
+
 t.test('a target that never answers: everything lost, exit code 1, no pods', async (t) => {
   const silentPeer = createSocket('udp4');
   await new Promise<void>((r) => silentPeer.bind(0, '127.0.0.1', r));

@@ -60,7 +60,7 @@ function sampleInput(): ReportInput {
     identities: identities.all(),
     events: events.filter((e) => e.type !== 'established').map((e) => reportEventOf(e as Exclude<SessionEvent, { type: 'established' }>)),
     eventsOmitted: 0,
-    cluster: null,
+    cluster: { watched: false, events: [], attributions: [] },
   };
 }
 
@@ -105,7 +105,7 @@ t.test('buildReport() lists sessions and replies per pod, per-session figures an
   t.match(report.sessions[1], { session: 2, lost: 1, pendingAtStop: 0, mappedAddress: '203.0.113.7:40002' });
   t.equal(report.events.length, 1);
   t.match(report.events[0], { type: 'pod-change', session: 1, from: 'pod-a', to: 'pod-b', time: '1970-01-01T00:00:01.002Z' });
-  t.equal(report.cluster, null);
+  t.same(report.cluster, { watched: false, events: [], attributions: [] });
 });
 
 t.test('writeReport() leaves a complete JSON file and no temporary file', async (t) => {

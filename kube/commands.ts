@@ -1,3 +1,215 @@
-import type { Command } from 'commander';
-// Stub: replaced by the Kubernetes commands (deploy, discover, scaleup, scaledown, clean).
-export function registerKubeCommands(_program: Command): void {}
+// The Kubernetes subcommands: deploy, discover, scaleup, scaledown, clean. They talk to the API
+// through @kubernetes/client-node (no kubectl needed). The kube modules are imported inside the
+// actions, so `affinity-tester server` and `client` do not pay for loading the client library.
+// Every failure a user can meet (no kubeconfig, RBAC, missing Service, timeout) is one line and
+// exit code 2; progress goes to stderr, results to stdout (so `$(affinity-tester discover)` works).
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { UsageError } from '../common/cli-error.js';
+import { durationOption, integerOption } from '../common/options.js';
+import { formatEndpoint } from '../common/ip-address.js';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { DeployPart } from './deploy.js';
+
+interface KubeFlags {
+  namespace?: string;
+  service: string;
+  kubeconfig?: string;
+}
+
+function addKubeOptions(command: Command, withService = true): Command {
+  command.addOption(new Option('--namespace <name>', "namespace (default: the kubeconfig context's, else default)").env('NAMESPACE'));
+  if (withService) {
+    command.addOption(new Option('--service <name>', 'the Service name').env('SERVICE').default('affinity-tester'));
+  }
+  return command.addOption(
+    new Option('--kubeconfig <file>', 'kubeconfig file (default: KUBECONFIG, then ~/.kube/config, then the in-cluster service account)').env('KUBECONFIG'),
+  );
+}
+
+/** Loads the kubeconfig once for a command; its errors become one line and exit 2. */
+async function connect(flags: { namespace?: string; kubeconfig?: string }): Promise<{ kubeConfig: KubeConfig; namespace: string }> {
+  const { loadKubeConfig } = await import('./kubeconfig.js');
+  const loaded = await asUsage(async () => loadKubeConfig(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}));
+  return { kubeConfig: loaded.kubeConfig, namespace: flags.namespace ?? loaded.namespace };
+}
+
+/** Runs `work`, turning a KubeError into UsageError (one line, exit 2). */
+async function asUsage<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    const { KubeError } = await import('./errors.js');
+    if (error instanceof KubeError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+/**
+ * Progress lines on stderr: on a terminal each one replaces the last; otherwise (CI logs, pipes)
+ * every line is kept but repeated waiting lines are thinned to one each 10 seconds.
+ */
+function progressPrinter(stream: NodeJS.WriteStream = process.stderr): { line: (text: string) => void; done: () => void } {
+  let open = false;
+  let lastPlain = 0;
+  return {
+    line(text) {
+      if (stream.isTTY) {
+        stream.write(`\r\x1b[2K${text}`);
+        open = true;
+        return;
+      }
+      const now = Date.now();
+      if (text.startsWith('waiting') && now - lastPlain < 10_000) return;
+      if (text.startsWith('waiting')) lastPlain = now;
+      stream.write(`${text}\n`);
+    },
+    done() {
+      if (open) stream.write('\n');
+      open = false;
+    },
+  };
+}
+
+function cpuOption(value: string): string {
+  // Kept in step with isCpuQuantity() in manifests.ts (not imported: that module loads the client library).
+  if (!/^(\d+(\.\d+)?|\.\d+|\d+m)$/.test(value) || /^0+(\.0+)?m?$/.test(value)) {
+    throw new InvalidArgumentError('expected a CPU quantity such as 1, 1.5 or 500m.');
+  }
+  return value;
+}
+
+function partsOption(value: string): DeployPart[] {
+  const parts = value.split(',').map((part) => part.trim()).filter((part) => part !== '');
+  const known = ['deployment', 'service', 'rbac'];
+  const unknown = parts.filter((part) => !known.includes(part));
+  if (parts.length === 0 || unknown.length > 0) throw new InvalidArgumentError(`expected a comma-separated list of ${known.join(', ')}.`);
+  return parts as DeployPart[];
+}
+
+export function registerKubeCommands(program: Command): void {
+  addKubeOptions(
+    program
+      .command('deploy')
+      .description('apply the server Deployment and its LoadBalancer Service from manifests/, and wait until the pods are ready')
+      .addOption(new Option('--image <ref>', 'server image (default: the one in manifests/deployment.yaml)').env('SERVER_IMAGE'))
+      .addOption(new Option('--replicas <n>', 'server pods').env('REPLICAS').default(3).argParser(integerOption(1, 1000)))
+      .addOption(new Option('--session-affinity <mode>', 'the Service\'s sessionAffinity').env('SESSION_AFFINITY').choices(['ClientIP', 'None']).default('ClientIP'))
+      .addOption(
+        new Option('--external-traffic-policy <policy>', "the Service's externalTrafficPolicy")
+          .env('EXTERNAL_TRAFFIC_POLICY')
+          .choices(['Local', 'Cluster'])
+          .default('Local'),
+      )
+      .addOption(
+        new Option('--only <parts>', 'apply only these, comma-separated: deployment, service, rbac (the client\'s read-only RBAC)')
+          .env('DEPLOY_ONLY')
+          .default(['deployment', 'service'], 'deployment,service')
+          .argParser(partsOption),
+      )
+      .addOption(new Option('--no-wait', 'do not wait for the pods to be ready'))
+      .addOption(new Option('--timeout <duration>', 'how long to wait for ready pods').env('DEPLOY_TIMEOUT').default(durationOption('5m'), '5m').argParser(durationOption)),
+  ).action(async (flags: KubeFlags & { image?: string; replicas: number; sessionAffinity: 'ClientIP' | 'None'; externalTrafficPolicy: 'Local' | 'Cluster'; only: DeployPart[]; wait: boolean; timeout: number }) => {
+    const { kubeConfig, namespace } = await connect(flags);
+    const { deploy } = await import('./deploy.js');
+    const progress = progressPrinter();
+    const result = await asUsage(() =>
+      deploy({
+        kubeConfig,
+        namespace,
+        service: flags.service,
+        replicas: flags.replicas,
+        sessionAffinity: flags.sessionAffinity,
+        externalTrafficPolicy: flags.externalTrafficPolicy,
+        parts: flags.only,
+        wait: flags.wait && flags.only.includes('deployment'),
+        timeoutMs: flags.timeout,
+        onProgress: (text) => {
+          if (text.startsWith('waiting')) progress.line(text);
+        },
+        ...(flags.image ? { image: flags.image } : {}),
+      }),
+    ).finally(() => progress.done());
+    for (const object of result.objects) process.stdout.write(`${object.ref} ${object.action}${object.namespace ? ` in namespace ${object.namespace}` : ''}\n`);
+    for (const pod of result.pods) {
+      process.stdout.write(`pod ${pod.name} ready${pod.node ? ` on node ${pod.node}` : ''}${pod.ips.length > 0 ? ` (${pod.ips.join(', ')})` : ''}\n`);
+    }
+    process.exitCode = 0;
+  });
+
+  addKubeOptions(
+    program
+      .command('discover')
+      .description("wait for the Service's LoadBalancer address and print it (progress on stderr)")
+      .addOption(
+        new Option('--timeout <duration>', 'how long to wait for the LoadBalancer address').env('DISCOVER_TIMEOUT').default(durationOption('5m'), '5m').argParser(durationOption),
+      )
+      .addOption(
+        new Option('--output <format>', 'host: the address; endpoint: HOST:PORT ([IPv6]:PORT); env: TARGET_ADDR= and TARGET_PORT= lines; json')
+          .env('DISCOVER_OUTPUT')
+          .choices(['host', 'endpoint', 'env', 'json'])
+          .default('host'),
+      ),
+  ).action(async (flags: KubeFlags & { timeout: number; output: 'host' | 'endpoint' | 'env' | 'json' }) => {
+    const { kubeConfig, namespace } = await connect(flags);
+    const { discoverServiceTarget } = await import('./discover.js');
+    const progress = progressPrinter();
+    const target = await asUsage(() =>
+      discoverServiceTarget({ kubeConfig, namespace, service: flags.service, timeoutMs: flags.timeout, onProgress: progress.line }),
+    ).finally(() => progress.done());
+    const lines: Record<typeof flags.output, string> = {
+      host: target.host,
+      endpoint: formatEndpoint(target.host, target.port),
+      env: `TARGET_ADDR=${target.host}\nTARGET_PORT=${target.port}`,
+      json: JSON.stringify({ namespace, service: flags.service, ...target }),
+    };
+    process.stdout.write(`${lines[flags.output]}\n`);
+    process.exitCode = 0;
+  });
+
+  addKubeOptions(
+    program
+      .command('scaleup')
+      .description('start pause pods whose CPU requests make the cluster autoscaler add nodes (manifests/node-scaleup.yaml)')
+      .addOption(new Option('--replicas <n>', 'pause pods').env('SCALEUP_REPLICAS').default(10).argParser(integerOption(1, 10_000)))
+      .addOption(new Option('--cpu <quantity>', 'CPU request of each pause pod, e.g. 1, 1.5, 500m (default: the manifest\'s, 1)').env('SCALEUP_CPU').argParser(cpuOption)),
+    false,
+  ).action(async (flags: KubeFlags & { replicas: number; cpu?: string }) => {
+    const { kubeConfig, namespace } = await connect(flags);
+    const { scaleNodeWorkload } = await import('./scale.js');
+    const result = await asUsage(() => scaleNodeWorkload({ kubeConfig, namespace, replicas: flags.replicas, ...(flags.cpu ? { cpu: flags.cpu } : {}) }));
+    process.stdout.write(
+      `${result.ref} ${result.action} in namespace ${namespace}: ${result.replicas} pause pods requesting ${result.cpu} CPU each; pods that do not fit stay Pending until the autoscaler adds nodes (kubectl get nodes -w)\n`,
+    );
+    process.exitCode = 0;
+  });
+
+  addKubeOptions(
+    program.command('scaledown').description('scale the pause pods to 0, so the cluster autoscaler removes the nodes it added'),
+    false,
+  ).action(async (flags: KubeFlags) => {
+    const { kubeConfig, namespace } = await connect(flags);
+    const { scaleNodeWorkload } = await import('./scale.js');
+    const result = await asUsage(() => scaleNodeWorkload({ kubeConfig, namespace, replicas: 0 }));
+    if (result.action === 'absent') {
+      process.stdout.write(`${result.ref} not found in namespace ${namespace}: nothing to scale down\n`);
+    } else {
+      process.stdout.write(`${result.ref} scaled to 0 in namespace ${namespace}; the autoscaler removes empty nodes after its scale-down delay (often about 10 minutes)\n`);
+    }
+    process.exitCode = 0;
+  });
+
+  addKubeOptions(
+    program
+      .command('clean')
+      .description('delete the server Deployment, the Service, the scale-up pods and the client Job')
+      .addOption(new Option('--rbac', "also delete the client's ServiceAccount, Role, ClusterRole and bindings")),
+  ).action(async (flags: KubeFlags & { rbac?: boolean }) => {
+    const { kubeConfig, namespace } = await connect(flags);
+    const { clean } = await import('./clean.js');
+    const result = await asUsage(() => clean({ kubeConfig, namespace, service: flags.service, rbac: flags.rbac === true }));
+    for (const object of result.objects) {
+      process.stdout.write(`${object.ref} ${object.action === 'absent' ? 'not found (nothing to delete)' : 'deleted'}\n`);
+    }
+    process.exitCode = 0;
+  });
+}

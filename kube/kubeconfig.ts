@@ -31,7 +31,8 @@ export interface KubeConfigSearch {
 }
 
 function kubeconfigFiles(search: KubeConfigSearch): string[] {
-  if (search.kubeconfig) return [search.kubeconfig];
+  // Like KUBECONFIG, --kubeconfig may list several files (kubectl merges them, first one wins).
+  if (search.kubeconfig) return search.kubeconfig.split(delimiter).filter((file) => file !== '');
   const env = search.env ?? process.env;
   if (env.KUBECONFIG) return env.KUBECONFIG.split(delimiter).filter((file) => file !== '');
   const home = search.home ?? env.HOME ?? homedir();

@@ -181,6 +181,7 @@ async function runServer(options: ServerOptions): Promise<void> {
       drops,
       sendErrors: counters.sendErrors,
       sendBacklogDrops: counters.sendBacklogDrops,
+      activeSessions: stun.activeSessions(),
     },
     'server stopped',
   );

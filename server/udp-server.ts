@@ -110,7 +110,7 @@ export async function startStunServer(config: StunServerConfig): Promise<Running
   };
 
   socket.on('message', (datagram, rinfo) => {
-    const now = Date.now();
+    const now = monotonicNow();
     const result = responder.respond(datagram, rinfo.address, rinfo.port, now);
     if ('drop' in result) return;
     if (socket.getSendQueueCount() > MAX_SEND_QUEUE) {
@@ -153,7 +153,9 @@ export async function startStunServer(config: StunServerConfig): Promise<Running
           drops: current.drops,
           requestsPerSecond: Math.round((current.requests - previous.requests) / seconds),
           repliesPerSecond: Math.round((current.replies - previous.replies) / seconds),
-          activeSessions: responder.sessions.activeCount(Date.now()),
+          sendErrors: counters.sendErrors,
+          sendBacklogDrops: counters.sendBacklogDrops,
+          activeSessions: responder.sessions.activeCount(monotonicNow()),
         },
         'summary',
       );
@@ -169,7 +171,7 @@ export async function startStunServer(config: StunServerConfig): Promise<Running
     counters,
     bufferSizes,
     fullReplySize: responder.fullReplySize(),
-    activeSessions: () => responder.sessions.activeCount(Date.now()),
+    activeSessions: () => responder.sessions.activeCount(monotonicNow()),
     close: () => {
       closing ??= new Promise<void>((resolve) => {
         if (summary) clearInterval(summary);
@@ -178,6 +180,11 @@ export async function startStunServer(config: StunServerConfig): Promise<Running
       return closing;
     },
   };
+}
+
+/** Milliseconds on a clock that never jumps (idle expiry must not follow wall-clock changes). */
+function monotonicNow(): number {
+  return performance.now();
 }
 
 function bindSocket(type: SocketType, host: string, port: number): Promise<Socket> {

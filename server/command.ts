@@ -30,6 +30,7 @@ interface ServerOptions {
   maxSessions: number;
   sessionIdle: number;
   summaryInterval: number;
+  shutdownDelay: number;
 }
 
 /** Pod and node names are DNS names (at most 253 bytes); a STUN attribute could carry more, but
@@ -95,6 +96,15 @@ export function registerServerCommand(program: Command): void {
       new Option('--summary-interval <duration>', 'log a counters summary this often (0 = never)')
         .env('SUMMARY_INTERVAL')
         .default(60_000, '60s')
+        .argParser(durationOption),
+    )
+    .addOption(
+      new Option(
+        '--shutdown-delay <duration>',
+        'on SIGTERM, keep answering this long with /healthz failing, so the pod leaves the Service first (a second signal stops at once)',
+      )
+        .env('SHUTDOWN_DELAY')
+        .default(0, '0s')
         .argParser(durationOption),
     )
     .action(async (options: ServerOptions) => {
@@ -163,12 +173,15 @@ async function runServer(options: ServerOptions): Promise<void> {
     'server started',
   );
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
+  const signal = await nextSignal();
   shuttingDown = true;
-  logger.info({ signal }, 'shutting down');
+  if (options.shutdownDelay > 0) {
+    logger.info({ signal, shutdownDelayMs: options.shutdownDelay }, 'shutting down after the delay; /healthz now fails');
+    const early = await nextSignal(options.shutdownDelay);
+    logger.info(early ? { signal: early } : {}, 'shutting down');
+  } else {
+    logger.info({ signal }, 'shutting down');
+  }
   await stun.close();
   await http?.close();
   const { counters } = stun;
@@ -185,6 +198,25 @@ async function runServer(options: ServerOptions): Promise<void> {
     },
     'server stopped',
   );
+}
+
+/**
+ * The next SIGTERM or SIGINT, or undefined after `timeoutMs` if given. Listeners and timer go
+ * away either way, so nothing keeps the process alive afterwards.
+ */
+function nextSignal(timeoutMs?: number): Promise<NodeJS.Signals | undefined> {
+  return new Promise((resolve) => {
+    const done = (signal: NodeJS.Signals | undefined): void => {
+      process.off('SIGTERM', on);
+      process.off('SIGINT', on);
+      if (timer) clearTimeout(timer);
+      resolve(signal);
+    };
+    const on = (signal: NodeJS.Signals): void => done(signal);
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => done(undefined), timeoutMs);
+    process.on('SIGTERM', on);
+    process.on('SIGINT', on);
+  });
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

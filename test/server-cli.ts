@@ -134,7 +134,36 @@ t.test('affinity-tester server with PORT out of range in the environment exits 2
 t.test('affinity-tester server --help lists every flag with its environment variable', async (t) => {
   const result = await runCli(['server', '--help']);
   t.equal(result.code, 0);
-  for (const env of ['PORT', 'BIND_HOST', 'POD_NAME', 'MY_POD_NAME', 'NODE_NAME', 'HTTP_PORT', 'LOG_LEVEL', 'RECV_BUFFER_BYTES', 'SEND_BUFFER_BYTES', 'MAX_SESSIONS', 'SESSION_IDLE', 'SUMMARY_INTERVAL']) {
+  for (const env of ['SHUTDOWN_DELAY', 'PORT', 'BIND_HOST', 'POD_NAME', 'MY_POD_NAME', 'NODE_NAME', 'HTTP_PORT', 'LOG_LEVEL', 'RECV_BUFFER_BYTES', 'SEND_BUFFER_BYTES', 'MAX_SESSIONS', 'SESSION_IDLE', 'SUMMARY_INTERVAL']) {
     t.match(result.stdout, new RegExp(`\\b${env}\\b`), env);
   }
+});
+
+t.test('affinity-tester server --shutdown-delay keeps answering after SIGTERM with /healthz failing, then stops', async (t) => {
+  const server = startServer(['--port', '0', '--http-port', '0', '--host', '127.0.0.1', '--shutdown-delay', '600ms']);
+  t.teardown(() => server.child.kill('SIGKILL'));
+  const started = await server.started;
+  const udp = started.udp as { port: number };
+  const http = started.http as { port: number };
+  server.child.kill('SIGTERM');
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  t.equal((await fetch(`http://127.0.0.1:${http.port}/healthz`)).status, 503, 'not ready any more');
+  const client = await openTestSocket(4);
+  t.teardown(() => client.close());
+  t.ok(await client.ask(encodeBindingRequest({ transactionId: encodeTransactionId(8, 0) }), udp.port, '127.0.0.1'), 'still answering');
+  const { code } = await server.exited;
+  t.equal(code, 0);
+  t.match(server.lines.find((line) => line.msg === 'server stopped'), { requests: 1, replies: 1 });
+});
+
+t.test('a second signal during --shutdown-delay stops the server at once', async (t) => {
+  const server = startServer(['--port', '0', '--http-port', 'off', '--host', '127.0.0.1', '--shutdown-delay', '1m']);
+  t.teardown(() => server.child.kill('SIGKILL'));
+  await server.started;
+  server.child.kill('SIGTERM');
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const before = Date.now();
+  server.child.kill('SIGINT');
+  t.equal((await server.exited).code, 0);
+  t.ok(Date.now() - before < 5000, 'did not wait the minute');
 });

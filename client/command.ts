@@ -92,6 +92,20 @@ export function addRunOptions(command: Command, defaults: RunDefaults): Command 
     );
 }
 
+/**
+ * Human lines go to stdout. If stdout goes away (`| head`, a closed terminal), the run carries on
+ * and still writes its report, rather than dying of EPIPE.
+ */
+export function stdoutWriter(): (line: string) => void {
+  let open = true;
+  process.stdout.on('error', () => {
+    open = false;
+  });
+  return (line) => {
+    if (open) process.stdout.write(line + '\n');
+  };
+}
+
 /** Checks that flags make sense together; UsageError otherwise. */
 export function checkRunFlags(flags: RunFlags): void {
   if (flags.interval < 1) throw new UsageError('--interval must be at least 1ms');
@@ -166,7 +180,7 @@ export function watchWanted(flag: boolean | undefined, env: NodeJS.ProcessEnv): 
 async function clientAction(flags: ClientFlags): Promise<number> {
   checkRunFlags(flags);
   const style = terminalStyle(process.stdout);
-  const write = (line: string): void => void process.stdout.write(line + '\n');
+  const write = stdoutWriter();
   const interrupt = interruptOnSignals((line) => write(style.bold(line)));
   let watch: ClusterWatch | undefined;
   try {

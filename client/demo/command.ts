@@ -1,7 +1,7 @@
 // `affinity-tester demo`: the whole tool on one machine, no cluster needed (see run-demo.ts).
 import type { Command } from 'commander';
 import { terminalStyle } from '../../common/terminal-style.js';
-import { addRunOptions, checkRunFlags, type RunFlags } from '../command.js';
+import { addRunOptions, checkRunFlags, stdoutWriter, type RunFlags } from '../command.js';
 import { interruptOnSignals } from '../interrupt.js';
 import { runDemo } from './run-demo.js';
 
@@ -30,7 +30,7 @@ export function registerDemoCommand(program: Command): void {
     .action(async (flags: RunFlags & { duration: number }) => {
       checkRunFlags(flags);
       const style = terminalStyle(process.stdout);
-      const write = (line: string): void => void process.stdout.write(line + '\n');
+      const write = stdoutWriter();
       const interrupt = interruptOnSignals((line) => write(style.bold(line)));
       try {
         const result = await runDemo({

@@ -56,7 +56,10 @@ async function main(): Promise<number> {
       for (const check of outcome.checks) process.stdout.write(`   ${check.pass ? 'ok  ' : 'FAIL'} ${check.name}${check.detail ? `: ${check.detail}` : ''}\n`);
     },
   });
-  process.stdout.write(`\n${formatTable(tableRows(outcomes))}\n\n`);
+  // Four text columns share what the terminal leaves beside the layout and result columns.
+  const columns = process.stdout.isTTY ? process.stdout.columns : 200;
+  const cellWidth = Math.max(24, Math.floor((columns - 8 - 6 - 12) / 4));
+  process.stdout.write(`\n${formatTable(tableRows(outcomes), cellWidth)}\n\n`);
   const failed = outcomes.filter((o) => !o.pass).length;
   process.stdout.write(`${outcomes.length - failed} passed, ${failed} failed in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   return failed === 0 ? 0 : 1;

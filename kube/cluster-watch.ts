@@ -1,7 +1,7 @@
 // Watches what the cluster does around one Service while the client runs: the Service's pods (by
 // its selector), its EndpointSlices (label kubernetes.io/service-name), the nodes, and the
 // namespace's events. Each change becomes a ClusterEvent on the session clock, so a red change
-// line can say what happened just before it. Read-only: needs get/list/watch (manifests/rbac.yaml).
+// line can say what happened just before it. Read-only: needs get/list/watch (manifests/base/rbac.yaml).
 import { CoreV1Api, DiscoveryV1Api, Watch, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { ClusterEvent, ClusterWatch, PodIdentity } from '../common/cluster-events.js';

@@ -87,7 +87,7 @@ export function toKubeError(error: unknown, op: KubeOperation): KubeError {
   if (status === 403) {
     return new KubeError(
       'forbidden',
-      `forbidden: RBAC does not allow "${op.verb}" on ${op.resource}${where(op)}; grant it (see manifests/rbac.yaml) or use another kubeconfig context`,
+      `forbidden: RBAC does not allow "${op.verb}" on ${op.resource}${where(op)}; grant it (see manifests/base/rbac.yaml) or use another kubeconfig context`,
     );
   }
   if (status === 401) {

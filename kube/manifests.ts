@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { loadAllYaml, type KubernetesObject } from '@kubernetes/client-node';
 import { PACKAGE_ROOT } from '../common/version.js';
 
-export const MANIFEST_DIR = join(PACKAGE_ROOT, 'manifests');
+/** manifests/base: the objects themselves (the overlays and the client Job build on them). */
+export const MANIFEST_DIR = join(PACKAGE_ROOT, 'manifests', 'base');
 
 export const SERVER_DEPLOYMENT = 'affinity-tester';
 export const SCALEUP_DEPLOYMENT = 'affinity-tester-node-scaleup';

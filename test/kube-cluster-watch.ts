@@ -171,7 +171,7 @@ for (const goneAs of ['event', 'status'] as const) {
 t.test('startClusterWatch() forbidden to list nodes warns once, naming verb and resource, and watches the rest', async (t) => {
   const { api, warnings, seen, until } = await setup(t, { before: (api) => api.forbid('list', 'nodes') });
   await api.waitForWatches(3);
-  t.same(warnings, ['cluster watch of nodes stopped: forbidden: RBAC does not allow "list" on nodes (cluster-wide); grant it (see manifests/rbac.yaml) or use another kubeconfig context']);
+  t.same(warnings, ['cluster watch of nodes stopped: forbidden: RBAC does not allow "list" on nodes (cluster-wide); grant it (see manifests/base/rbac.yaml) or use another kubeconfig context']);
   t.equal(api.openWatches, 3);
   api.put(pod('server-e', { ip: '10.1.0.5', ready: false }));
   await until(1);

@@ -6,7 +6,7 @@ const op = { verb: 'list', resource: 'pods', namespace: 'ns', server: 'https://k
 t.test('toKubeError() of 403 names the verb, the resource and the namespace', async (t) => {
   const error = toKubeError({ code: 403, body: '{"message":"pods is forbidden"}' }, op);
   t.equal(error.kind, 'forbidden');
-  t.equal(error.message, 'forbidden: RBAC does not allow "list" on pods in namespace ns; grant it (see manifests/rbac.yaml) or use another kubeconfig context');
+  t.equal(error.message, 'forbidden: RBAC does not allow "list" on pods in namespace ns; grant it (see manifests/base/rbac.yaml) or use another kubeconfig context');
   t.match(toKubeError({ statusCode: 403 }, { verb: 'watch', resource: 'nodes' }).message, /"watch" on nodes \(cluster-wide\)/);
 });
 

@@ -1,6 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import t from 'tap';
+import { loadAllYaml } from '@kubernetes/client-node';
 import { MANIFEST_ROOT, readManifests, renderKustomization, strategicMerge, type Manifest } from './fixtures/kube-kustomize.js';
 import { schemaError, unknownFields } from './fixtures/kube-schema.js';
 
@@ -51,6 +53,7 @@ t.test('every kustomization (base, overlays, client) renders to valid objects', 
   const dirs = kustomizations(MANIFEST_ROOT);
   t.same(dirs.map((dir) => relative(MANIFEST_ROOT, dir) || '.').sort(), [
     '.',
+    'base',
     'client',
     'overlays/cluster-policy',
     'overlays/no-affinity',
@@ -192,4 +195,26 @@ t.test('the client Job runs several clients with the read-only ServiceAccount an
 
 t.test('strategicMerge() merges maps, replaces scalars and lists, and deletes on null', async (t) => {
   t.same(strategicMerge({ a: { b: 1, c: [1, 2] }, d: 1 }, { a: { c: [3] }, d: null, e: 'x' }), { a: { b: 1, c: [3] }, e: 'x' });
+});
+
+// The renderer above is minimal; where kubectl is installed, check that it renders what the real
+// kustomize (built into kubectl) renders. Without kubectl this test is skipped, not faked.
+function kubectlKustomize(dir: string): Manifest[] | undefined {
+  try {
+    return loadAllYaml(execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 })) as Manifest[];
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+const hasKubectl = kubectlKustomize(join(MANIFEST_ROOT, 'client')) !== undefined;
+
+t.test('the minimal renderer agrees with kubectl kustomize on every kustomization', { skip: hasKubectl ? false : 'kubectl is not installed' }, async (t) => {
+  const byName = (objects: Manifest[]) =>
+    Object.fromEntries(objects.map((o) => [`${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`, o]));
+  for (const dir of kustomizations(MANIFEST_ROOT)) {
+    const real = kubectlKustomize(dir)!;
+    t.same(byName(renderKustomization(dir)), byName(real), relative(MANIFEST_ROOT, dir) || '.');
+  }
 });

@@ -14,7 +14,7 @@ const dir = mkdtempSync(join(tmpdir(), 'client-cli-'));
 const home = mkdtempSync(join(tmpdir(), 'client-cli-home-'));
 /** No kubeconfig, no cluster: the watch stays off and nothing is discovered. */
 const env = { HOME: home, KUBECONFIG: '', KUBERNETES_SERVICE_HOST: '', TARGET_ADDR: '', TARGET_PORT: '' };
-const fast = ['--sessions', '3', '--ramp', '0', '--interval', '50ms', '--timeout', '200ms', '--stats-interval', '300ms'];
+const fast = ['--sessions', '3', '--ramp', '0', '--interval', '50ms', '--timeout', '1s', '--stats-interval', '300ms'];
 
 async function stunServer(t: { teardown: (fn: () => unknown) => void }) {
   const server = await startStunServer({ host: '127.0.0.1', port: 0, podName: 'pod-cli', logger: pino({ level: 'silent' }), summaryIntervalMs: 0 });
@@ -71,7 +71,7 @@ t.test('a broken limit exits 1 and the summary says which', async (t) => {
   const silentPeer = createSocket('udp4');
   await new Promise<void>((r) => silentPeer.bind(0, '127.0.0.1', r));
   t.teardown(() => silentPeer.close());
-  const result = await runCli(['client', '--target', `127.0.0.1:${silentPeer.address().port}`, ...fast, '--duration', '600ms', '--report', join(dir, 'lost.json')], { env });
+  const result = await runCli(['client', '--target', `127.0.0.1:${silentPeer.address().port}`, ...fast, '--timeout', '200ms', '--duration', '600ms', '--report', join(dir, 'lost.json')], { env });
   t.equal(result.code, 1);
   t.match(result.stdout, /FAIL: loss 100\.00% \(\d+ lost\) is above --max-loss 1%/);
 });

@@ -26,7 +26,7 @@ async function run(t: Test, host: string, port: number, extra: Partial<ClientRun
     sessions: 10,
     rampMs: 100,
     intervalMs: 50,
-    timeoutMs: 400,
+    timeoutMs: 1000,
     payloadSize: 256,
     durationMs: 1500,
     statsIntervalMs: 500,

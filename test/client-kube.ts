@@ -13,7 +13,7 @@ import { startStunServer } from '../server/udp-server.js';
 import type { ClientReport } from '../client/report.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'client-kube-'));
-const fast = ['--sessions', '3', '--ramp', '0', '--interval', '50ms', '--timeout', '300ms', '--duration', '1500ms', '--stats-interval', '500ms'];
+const fast = ['--sessions', '3', '--ramp', '0', '--interval', '50ms', '--timeout', '1s', '--duration', '1500ms', '--stats-interval', '500ms'];
 
 async function setUp(t: Test) {
   const server = await startStunServer({ host: '127.0.0.1', port: 0, podName: 'pod-k', nodeName: 'node-k', logger: pino({ level: 'silent' }), summaryIntervalMs: 0 });

@@ -1,6 +1,6 @@
 // The socket adapter around the Responder: binds a UDP socket, hands each datagram to the pure
 // core, sends the reply. Everything that is not a socket lives in server/responder.ts.
-import { createSocket, type Socket, type SocketType } from 'node:dgram';
+import { createSocket, type Socket, type SocketOptions, type SocketType } from 'node:dgram';
 import type { Logger } from 'pino';
 import { parseIp, formatEndpoint } from '../common/ip-address.js';
 import { SOFTWARE } from '../common/version.js';
@@ -182,6 +182,15 @@ export async function startStunServer(config: StunServerConfig): Promise<Running
   };
 }
 
+/**
+ * node:dgram passes every destination through dns.lookup, which even for an IP literal costs a
+ * regular expression and a process.nextTick per datagram. We only ever send to the address a
+ * request came from, and bind to an address checked by parseIp, so answer at once.
+ */
+function literalLookup(address: string, family: number, callback: (error: Error | null, address: string, family: number) => void): void {
+  callback(null, address, family);
+}
+
 /** Milliseconds on a clock that never jumps (idle expiry must not follow wall-clock changes). */
 function monotonicNow(): number {
   return performance.now();
@@ -191,7 +200,7 @@ function bindSocket(type: SocketType, host: string, port: number): Promise<Socke
   return new Promise((resolve, reject) => {
     let socket: Socket;
     try {
-      socket = createSocket({ type, ipv6Only: false, reuseAddr: false });
+      socket = createSocket({ type, ipv6Only: false, reuseAddr: false, lookup: literalLookup as unknown as SocketOptions['lookup'] });
     } catch (error) {
       reject(new BindError(`cannot create a ${type} socket: ${(error as Error).message}`, (error as NodeJS.ErrnoException).code));
       return;

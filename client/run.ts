@@ -304,6 +304,10 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
       stopped = true;
     };
     options.signal?.addEventListener('abort', onAbort, { once: true });
+    const inFlight = sessions.reduce((n, s) => n + s.pending, 0);
+    if (inFlight > 0 && options.timeoutMs >= 1000) {
+      write(`${clockTime(clock())} waiting up to ${fmt(options.timeoutMs)} (--timeout) for ${inFlight} replies in flight`);
+    }
     while (!stopped && clock() < drainUntil && sessions.some((s) => s.pending > 0)) {
       await new Promise((r) => setTimeout(r, 20));
     }

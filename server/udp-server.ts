@@ -84,7 +84,7 @@ export async function startStunServer(config: StunServerConfig): Promise<Running
     }
   } else {
     const ip = parseIp(config.host);
-    if (ip === undefined) throw new BindError(`--host must be an IP address, got "${config.host}"`, 'EINVAL');
+    if (ip === undefined) throw new BindError(`host must be an IP address, got "${config.host}"`, 'EINVAL');
     socket = await bindSocket(config.host.includes(':') ? 'udp6' : 'udp4', config.host, port);
   }
 
@@ -94,9 +94,7 @@ export async function startStunServer(config: StunServerConfig): Promise<Running
     maxEntries: config.maxSessions,
     idleMs: config.sessionIdleMs,
   });
-  const counters = responder.counters as ServerCounters;
-  counters.sendErrors = 0;
-  counters.sendBacklogDrops = 0;
+  const counters: ServerCounters = Object.assign(responder.counters, { sendErrors: 0, sendBacklogDrops: 0 });
   const bound = socket.address();
 
   // A rate limit on "new session" lines: a flood of fresh ids must not become a flood of logs.
@@ -114,6 +112,9 @@ export async function startStunServer(config: StunServerConfig): Promise<Running
     const result = responder.respond(datagram, rinfo.address, rinfo.port, now);
     if ('drop' in result) return;
     if (socket.getSendQueueCount() > MAX_SEND_QUEUE) {
+      // The kernel is not taking replies as fast as we make them: drop instead of queueing
+      // without bound (memory must stay flat), and count it as a drop, not a reply.
+      counters.replies--;
       counters.sendBacklogDrops++;
       return;
     }

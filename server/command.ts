@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino, type Logger } from 'pino';
 import { UsageError } from '../common/cli-error.js';
+import { parseIp } from '../common/ip-address.js';
 import { LOG_LEVELS, durationOption, integerOption, portOption } from '../common/options.js';
 import { VERSION } from '../common/version.js';
 import { startHttpSidePort, type HttpSidePort } from './http.js';
@@ -40,6 +41,11 @@ function nameOption(value: string): string {
   return value;
 }
 
+function ipOption(value: string): string {
+  if (parseIp(value) === undefined) throw new InvalidArgumentError('expected an IP address such as 0.0.0.0, :: or 10.0.0.7.');
+  return value;
+}
+
 function httpPortOption(value: string): number | 'off' {
   if (value.trim().toLowerCase() === 'off') return 'off';
   try {
@@ -55,7 +61,9 @@ export function registerServerCommand(program: Command): void {
     .description('run the STUN-compatible UDP server a pod runs (RFC 8489 Binding, with pod, node and session counter)')
     .addOption(new Option('--port <port>', 'UDP port to answer STUN on (0 = any free port)').env('PORT').default(DEFAULT_STUN_PORT).argParser(portOption))
     .addOption(
-      new Option('--host <address>', 'IP address to bind; default :: (IPv4 and IPv6), or 0.0.0.0 where IPv6 is missing').env('BIND_HOST'),
+      new Option('--host <address>', 'IP address to bind; default :: (IPv4 and IPv6), or 0.0.0.0 where IPv6 is missing')
+        .env('BIND_HOST')
+        .argParser(ipOption),
     )
     .addOption(
       new Option('--pod-name <name>', 'pod name sent in replies (also read from MY_POD_NAME; default: the hostname)').env('POD_NAME').argParser(nameOption),

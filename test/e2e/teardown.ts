@@ -21,26 +21,33 @@ const reason = await unsupportedReason();
 if (reason !== undefined) {
   t.plan(0, reason);
 } else {
-  for (const how of ['exit', 'throw', 'signal'] as const) {
+  type How = 'exit' | 'throw' | 'signal';
+  /** Runs the fixture; resolves with its exit code and the pid of the server it started. */
+  const abandon = async (how: How, prefix: string): Promise<{ code: number | null; serverPid: number }> => {
+    const child = spawn(
+      process.execPath,
+      ['--import', '@tapjs/typescript/import', new URL('./lib/abandoned-bed.ts', import.meta.url).pathname, prefix, how],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1' } },
+    );
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+      if (how === 'signal' && stdout.includes('\n')) child.kill('SIGTERM');
+    });
+    child.stderr.resume();
+    const [code] = (await once(child, 'exit')) as [number | null];
+    return { code, serverPid: Number(stdout.trim()) };
+  };
+  // The three run at once (each with its own prefix): most of their time is Node starting up.
+  const cases = (['exit', 'throw', 'signal'] as const).map((how) => ({ how, prefix: `${runPrefix(process.pid)}${how[0]}-` }));
+  const results = await Promise.all(cases.map(({ how, prefix }) => abandon(how, prefix)));
+  cases.forEach(({ how, prefix }, i) => {
     t.test(`a bed abandoned by ${how === 'signal' ? 'SIGTERM' : `a process that ${how}s`} is removed with its server`, async (t) => {
-      const prefix = `${runPrefix(process.pid)}${how[0]}-`;
-      const child = spawn(
-        process.execPath,
-        ['--import', '@tapjs/typescript/import', new URL('./lib/abandoned-bed.ts', import.meta.url).pathname, prefix, how],
-        { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1' } },
-      );
-      let stdout = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => {
-        stdout += d;
-        if (how === 'signal' && stdout.includes('\n')) child.kill('SIGTERM');
-      });
-      child.stderr.resume();
-      const [code] = (await once(child, 'exit')) as [number | null];
-      const serverPid = Number(stdout.trim());
+      const { code, serverPid } = results[i]!;
       t.ok(serverPid > 0, 'the bed was built and its server started');
       t.not(code, 0, 'the process failed');
       t.same(await leftoverNamespaces(prefix), [], 'no namespace is left');
       t.notOk(running(serverPid), 'the server process is gone');
     });
-  }
+  });
 }

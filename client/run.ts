@@ -1,7 +1,7 @@
 // A client run, start to finish: open one socket per session, let the scheduler send, classify
 // every reply, print events and periodic stats, and at the end build the report and the verdict.
 // It returns a result; printing the summary's exit code is the command's business.
-import { accessSync, constants as fsConstants } from 'node:fs';
+import { accessSync, constants as fsConstants, existsSync, statSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Chalk, type ChalkInstance } from 'chalk';
@@ -28,7 +28,7 @@ import { Scheduler } from './scheduler.js';
 import { ReplyKind, Session, type ReplySource } from './session.js';
 import { openSessionSocket, type SessionSocket } from './session-socket.js';
 import { IdentityRegistry } from './serving-identity.js';
-import { PeriodTracker, podDistribution, rttSummary, totalsOf } from './stats.js';
+import { lossPercent, PeriodTracker, podDistribution, rttSummary, totalsOf } from './stats.js';
 import { statsLine } from './stats-line.js';
 import { summaryLines } from './summary.js';
 import type { ResolvedTarget } from './target.js';
@@ -94,7 +94,9 @@ const SOCKET_OPEN_BATCH = 256;
  */
 const LOSS_BURST_LINES_PER_PERIOD = 10;
 
+/** Fails at the start, not after an hour-long run, when the report could not be written. */
 function checkWritable(path: string, flag: string): void {
+  if (existsSync(path) && statSync(path).isDirectory()) throw new UsageError(`cannot write ${flag} ${path}: it is a directory`);
   try {
     accessSync(dirname(resolvePath(path)), fsConstants.W_OK);
   } catch {
@@ -114,6 +116,7 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
   const { target, style, write, limits, watch } = options;
   checkDescriptors(options.sessions);
   if (options.reportFile !== undefined) checkWritable(options.reportFile, '--report');
+  if (options.eventsFile !== undefined) checkWritable(options.eventsFile, '--events');
   const eventLog = options.eventsFile === undefined ? undefined : openEventLog(options.eventsFile);
 
   const emitter = new TypedEmitter<ClientEvents>((error, name) => {
@@ -320,8 +323,7 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
 
   const totals = totalsOf(sessions);
   const rtt = rttSummary(tracker.total);
-  const lossPct = totals.sent - totals.pending <= 0 ? 0 : (totals.lost / (totals.sent - totals.pending)) * 100;
-  const verdict = verdictOf({ lossPercent: lossPct, lost: totals.lost, podChanges: totals.podChanges, addressChanges: totals.addressChanges }, limits);
+  const verdict = verdictOf({ lossPercent: lossPercent(totals.lost, totals.sent, totals.pending), lost: totals.lost, podChanges: totals.podChanges, addressChanges: totals.addressChanges }, limits);
   const report = buildReport({
     mode: options.mode ?? 'client',
     startedAt,

@@ -85,6 +85,8 @@ t.test('usage and set-up errors exit 2 with one line and no stack trace', async 
     [['client', '--target', 'no-such-host.invalid:3478'], /cannot resolve the target host "no-such-host\.invalid"/],
     [['client'], /no target: give --target HOST:PORT/],
     [['client', '--target', '127.0.0.1:1', '--report', '/nonexistent-dir/r.json'], /cannot write --report/],
+    [['client', '--target', '127.0.0.1:1', '--report', dir], /cannot write --report .*: it is a directory/],
+    [['client', '--target', '127.0.0.1:1', '--events', '/nonexistent-dir/e.ndjson'], /cannot write --events/],
   ];
   for (const [args, message] of cases) {
     const result = await runCli(args, { env });

@@ -1,7 +1,7 @@
 // Runs the real `affinity-tester client` inside the bed's client namespace, as a user would, and
 // hands back its JSON report. While it runs, the events file (--events, NDJSON) tells when every
 // session is established, so that a scenario acts on the bed at a known moment.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -60,9 +60,11 @@ export class ClientRun {
   private readonly output = { stdout: '', stderr: '' };
   readonly finished: Promise<ClientResult>;
 
+  /** `keepAs`: a path prefix; the report and events are copied to `<keepAs>.report.json` and `.events.ndjson`. */
   constructor(
     bed: TestBed,
     readonly settings: ClientSettings,
+    keepAs?: string,
   ) {
     this.directory = mkdtempSync(join(tmpdir(), 'affinity-e2e-'));
     const plan = bed.plan;
@@ -103,6 +105,10 @@ export class ClientRun {
         } catch (error) {
           reject(new Error(`the client exited ${code} without a readable report (${(error as Error).message}): ${this.output.stderr.trim().slice(-600)}`));
         } finally {
+          if (keepAs !== undefined) {
+            if (existsSync(this.reportPath)) copyFileSync(this.reportPath, `${keepAs}.report.json`);
+            if (existsSync(this.eventsPath)) copyFileSync(this.eventsPath, `${keepAs}.events.ndjson`);
+          }
           rmSync(this.directory, { recursive: true, force: true });
         }
       });

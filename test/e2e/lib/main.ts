@@ -1,6 +1,8 @@
 // `npm run e2e` (or `make e2e`): the test bed by hand, as root. Runs every scenario, prints what
 // the client printed in each, then the scenario table; exits 1 if any scenario failed.
 //   npm run e2e -- --only 2,4 --layout nftables
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { formatTable } from './table.js';
 import { runSuite, tableRows } from './suite.js';
 import { unsupportedReason, type Layout } from './test-bed.js';
@@ -10,10 +12,11 @@ function argument(name: string): string | undefined {
   return index === -1 ? undefined : process.argv[index + 1];
 }
 
-const USAGE = `usage: npm run e2e [-- --only 1,2,...] [--layout iptables|nftables]
+const USAGE = `usage: npm run e2e [-- --only 1,2,...] [--layout iptables|nftables] [--keep-reports DIR]
 Runs the end-to-end scenarios (needs root): the real client and servers in network namespaces,
 behind a client-side NAT and kube-proxy's rules, and prints each scenario's client output, the
-checks against conntrack, and a table. Exit code 0 when every scenario passed, 1 otherwise.`;
+checks against conntrack, and a table. --keep-reports keeps each scenario's client report and
+events (NDJSON) in DIR. Exit code 0 when every scenario passed, 1 otherwise.`;
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
@@ -22,7 +25,7 @@ async function main(): Promise<number> {
     return 0;
   }
   for (let i = 0; i < args.length; i += 2) {
-    if (args[i] !== '--only' && args[i] !== '--layout') {
+    if (args[i] !== '--only' && args[i] !== '--layout' && args[i] !== '--keep-reports') {
       process.stderr.write(`e2e: unknown argument ${args[i]}\n${USAGE}\n`);
       return 2;
     }
@@ -43,10 +46,13 @@ async function main(): Promise<number> {
     return 2;
   }
   const layouts: Layout[] | undefined = layoutArg === undefined ? undefined : [layoutArg];
+  const keepReports = argument('--keep-reports');
+  if (keepReports !== undefined) mkdirSync(keepReports, { recursive: true });
   const started = Date.now();
   const outcomes = await runSuite({
     ...(only ? { only } : {}),
     ...(layouts ? { layouts } : {}),
+    ...(keepReports ? { keepReports: resolve(keepReports) } : {}),
     onOutcome: (outcome) => {
       const rule = '='.repeat(100);
       process.stdout.write(`\n${rule}\nscenario ${outcome.id} (${outcome.layout}): ${outcome.title}\n${rule}\n`);

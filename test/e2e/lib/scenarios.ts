@@ -40,6 +40,8 @@ export interface ScenarioContext {
   /** The Service with three endpoints (pod-1..3); pod-4 runs but is not an endpoint. */
   service: ServiceSpec;
   baseEndpoints: Endpoint[];
+  /** Where to keep the client's report and events (a path prefix), if anywhere. */
+  keepAs?: string;
 }
 
 /** Short runs, so that the whole suite takes about a minute. */
@@ -146,7 +148,7 @@ async function withClient(context: ScenarioContext, settings: ClientSettings, ac
   const { bed } = context;
   const plan = bed.plan;
   const watch = await bed.watchConntrack(plan.nodeNamespace);
-  const run = new ClientRun(bed, settings);
+  const run = new ClientRun(bed, settings, context.keepAs);
   await run.waitEstablished();
   // A few requests per session first, so each flow is settled in conntrack.
   await sleep(3 * settings.intervalMs);

@@ -1,5 +1,6 @@
 // Builds one bed, starts the real servers, and runs every scenario in every layout it applies
 // to, resetting the bed in between. Shared by the tap test and `npm run e2e`.
+import { join } from 'node:path';
 import { planBed, runPrefix } from './bed-plan.js';
 import { endpointOf, resetBed, SCENARIOS, serviceFor, type Scenario, type ScenarioContext, type ScenarioOutcome } from './scenarios.js';
 import type { TableRow } from './table.js';
@@ -15,6 +16,8 @@ export interface SuiteOptions {
   /** Called as each scenario ends (the by-hand runner prints the client's output here). */
   onOutcome?: (outcome: ScenarioOutcome) => void;
   prefix?: string;
+  /** A directory to keep each scenario's client report and events in. */
+  keepReports?: string;
 }
 
 export function plannedRuns(options: SuiteOptions = {}): { scenario: Scenario; layout: Layout }[] {
@@ -38,6 +41,7 @@ export async function runSuite(options: SuiteOptions = {}): Promise<ScenarioOutc
     const baseEndpoints = plan.pods.slice(0, PODS - 1).map((pod) => endpointOf(plan, pod));
     for (const { scenario, layout } of plannedRuns(options)) {
       const context: ScenarioContext = { bed, layout, service: serviceFor(plan), baseEndpoints };
+      if (options.keepReports !== undefined) context.keepAs = join(options.keepReports, `scenario-${scenario.id}-${layout}`);
       await resetBed(context);
       const result = await scenario.run(context);
       const outcome: ScenarioOutcome = { id: scenario.id, title: scenario.title, layout, ...result, pass: result.checks.every((c) => c.pass) };

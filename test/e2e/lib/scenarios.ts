@@ -1,20 +1,24 @@
 // The scenarios: each runs the real client against the bed, changes the bed the way a cluster
 // changes at a known moment, and compares the client's report with what the kernel did (the
-// node's and the NAT's conntrack tables, the loss counters). A scenario returns its checks as
-// data, so the tap test asserts each one and `npm run e2e` prints them.
+// node's and the NAT's conntrack tables and event log, the loss counters; see observation.ts).
 import { setTimeout as sleep } from 'node:timers/promises';
 import { podByIp, type BedPlan, type PodPlan } from './bed-plan.js';
-import { answersByClient, type Answer } from './conntrack.js';
-import { ClientRun, type ClientResult, type ClientSettings, type ReportView } from './client-run.js';
+import type { ClientResult, ClientSettings, ReportView } from './client-run.js';
+import {
+  changedSessions,
+  check,
+  finalPodsMatchConntrack,
+  firstPod,
+  kernelChanges,
+  nodeSnapshot,
+  pathsMatchKernel,
+  same,
+  withClient,
+  type Check,
+} from './observation.js';
 import { rebindingTruth } from './rebinding-truth.js';
 import type { Endpoint, ServiceSpec } from './service.js';
 import type { Layout, TestBed } from './test-bed.js';
-
-export interface Check {
-  name: string;
-  pass: boolean;
-  detail?: string;
-}
 
 export interface ScenarioOutcome {
   id: number;
@@ -74,55 +78,6 @@ export async function resetBed(context: ScenarioContext, service = context.servi
   for (const pod of bed.plan.pods) if (!bed.runningServers().includes(pod.name)) await bed.startServer(pod);
 }
 
-/** The node's conntrack table: the pod of each client flow, by the client's address as the
- * node received it (`byClient`) and as the pod sees it (`bySeen`, what the client reports). */
-async function nodeSnapshot(bed: TestBed): Promise<{ byClient: Map<string, string>; bySeen: Map<string, string> }> {
-  const byClient = new Map<string, string>();
-  const bySeen = new Map<string, string>();
-  for (const flow of await bed.nodeServiceFlows()) {
-    const pod = podByIp(bed.plan, flow.backend)?.name ?? flow.backend;
-    byClient.set(flow.client, pod);
-    bySeen.set(flow.seen, pod);
-  }
-  return { byClient, bySeen };
-}
-
-function check(name: string, pass: boolean, detail?: string): Check {
-  return detail === undefined ? { name, pass } : { name, pass, detail };
-}
-
-function same<T>(name: string, actual: T, expected: T): Check {
-  const a = JSON.stringify(actual);
-  const e = JSON.stringify(expected);
-  return check(name, a === e, a === e ? undefined : `expected ${e}, got ${a}`);
-}
-
-function changedSessions(report: ReportView, type: 'pod-change' | 'address-change'): number[] {
-  return [...new Set(report.events.filter((e) => e.type === type).map((e) => e.session))].sort((a, b) => a - b);
-}
-
-/** The pod a session started on: the `from` of its first pod change, else where it ended. */
-function firstPod(report: ReportView, session: number): string | null {
-  const change = report.events.find((e) => e.type === 'pod-change' && e.session === session);
-  return change?.from ?? report.sessions.find((s) => s.session === session)?.pod ?? null;
-}
-
-/** The address a session was first seen at: the `from` of its first address change, else its last. */
-function firstMapped(report: ReportView, session: number): string | null {
-  const change = report.events.find((e) => e.type === 'address-change' && e.session === session);
-  return change?.from ?? report.sessions.find((s) => s.session === session)?.mappedAddress ?? null;
-}
-
-/** Every session ended on the pod the node's conntrack sends its current flow to. */
-function finalPodsMatchConntrack(report: ReportView, bySeen: Map<string, string>): Check {
-  const wrong = report.sessions.filter((s) => s.mappedAddress === null || bySeen.get(s.mappedAddress) !== s.pod);
-  return check(
-    "every session's final pod is the pod conntrack DNATs its flow to",
-    wrong.length === 0 && report.sessions.length > 0,
-    wrong.length === 0 ? undefined : `mismatched sessions: ${wrong.map((s) => `#${s.session} ${s.mappedAddress} reported ${s.pod}, conntrack ${s.mappedAddress ? bySeen.get(s.mappedAddress) : '?'}`).join('; ')}`,
-  );
-}
-
 function totalsLine(report: ReportView): string {
   const t = report.totals;
   return `pod changes ${t.podChanges}, address changes ${t.addressChanges}, lost ${t.lost}/${t.sent}`;
@@ -130,83 +85,6 @@ function totalsLine(report: ReportView): string {
 
 function sessionsList(sessions: readonly number[]): string {
   return sessions.length === 0 ? 'none' : sessions.map((s) => `#${s}`).join(' ');
-}
-
-interface Observed {
-  client: ClientResult;
-  /** From the node's conntrack event log: who answered each client address, in order. */
-  answered: Map<string, Answer[]>;
-  /** Each session's address as the node receives it (the NAT's public address and port), from the NAT's conntrack. */
-  upstream: Map<number, string>;
-}
-
-/**
- * Runs the client while the node's conntrack events are recorded; `act` is called once every
- * session is established.
- */
-async function withClient(context: ScenarioContext, settings: ClientSettings, act: (run: ClientRun) => Promise<void>): Promise<Observed> {
-  const { bed } = context;
-  const plan = bed.plan;
-  const watch = await bed.watchConntrack(plan.nodeNamespace);
-  const run = new ClientRun(bed, settings, context.keepAs);
-  await run.waitEstablished();
-  // A few requests per session first, so each flow is settled in conntrack.
-  await sleep(3 * settings.intervalMs);
-  await act(run);
-  const client = await run.finished;
-  const events = await watch.stop();
-  const natPorts = await bed.natPorts();
-  const upstream = new Map<number, string>();
-  for (const s of client.report.sessions) {
-    const port = s.localPort === null ? undefined : natPorts.get(s.localPort);
-    if (port !== undefined) upstream.set(s.session, `${plan.natPublicIp}:${port}`);
-  }
-  return { client, answered: answersByClient(events, plan.serviceIp, plan.servicePort), upstream };
-}
-
-function collapse<T>(items: readonly T[]): T[] {
-  return items.filter((item, i) => i === 0 || item !== items[i - 1]);
-}
-
-/** What the kernel's event log says a session should have seen: its pods and reflected addresses, in order. */
-function kernelPath(bed: TestBed, observed: Observed, session: number): { pods: string[]; addresses: string[] } {
-  const answers = observed.answered.get(observed.upstream.get(session) ?? '') ?? [];
-  return {
-    pods: collapse(answers.map((a) => podByIp(bed.plan, a.backend)?.name ?? a.backend)),
-    addresses: collapse(answers.map((a) => a.seen)),
-  };
-}
-
-/** Pod and address changes the kernel made visible to the sessions. */
-function kernelChanges(bed: TestBed, observed: Observed): { pods: number; addresses: number } {
-  const changes = { pods: 0, addresses: 0 };
-  for (const s of observed.client.report.sessions) {
-    const path = kernelPath(bed, observed, s.session);
-    changes.pods += Math.max(0, path.pods.length - 1);
-    changes.addresses += Math.max(0, path.addresses.length - 1);
-  }
-  return changes;
-}
-
-/**
- * Each session's reported pods and reflected addresses, in order, are what the node's conntrack
- * event log shows answered its flow, including changes a before/after snapshot cannot see.
- */
-function pathsMatchKernel(bed: TestBed, observed: Observed): Check {
-  const { report } = observed.client;
-  const wrong: string[] = [];
-  for (const s of report.sessions) {
-    const kernel = kernelPath(bed, observed, s.session);
-    const pods = [firstPod(report, s.session), ...report.events.filter((e) => e.type === 'pod-change' && e.session === s.session).map((e) => e.to)];
-    const addresses = [firstMapped(report, s.session), ...report.events.filter((e) => e.type === 'address-change' && e.session === s.session).map((e) => e.to)];
-    if (JSON.stringify(pods) !== JSON.stringify(kernel.pods)) wrong.push(`#${s.session} pods ${pods.join(' -> ')}, kernel ${kernel.pods.join(' -> ') || 'nothing'}`);
-    if (JSON.stringify(addresses) !== JSON.stringify(kernel.addresses)) wrong.push(`#${s.session} addresses ${addresses.join(' -> ')}, kernel ${kernel.addresses.join(' -> ') || 'nothing'}`);
-  }
-  return check(
-    "every session's pods and reflected addresses, in order, are those that answered its flow in the node's conntrack event log",
-    wrong.length === 0 && report.sessions.length > 0,
-    wrong.join('; ') || undefined,
-  );
 }
 
 function busiestPod(truth: Map<string, string>, among: readonly string[]): string {

@@ -390,7 +390,12 @@ async function flood(target: Target, load: Load, rate: number, options: Options,
   clearInterval(sampler);
   await settle(500);
   const after = await target.stats();
-  return { before, after, maxRss: Math.max(...samples, after.rss), result, serverReceived: after.requests - before.requests };
+  samples.push(after.rss);
+  return { before, after, samples, maxRss: Math.max(...samples), result, serverReceived: after.requests - before.requests };
+}
+
+function everyNth<T>(items: T[], n: number): T[] {
+  return items.filter((_, index) => index % n === 0 || index === items.length - 1);
 }
 
 function fmt(n: number): string {
@@ -448,7 +453,8 @@ async function main(options: Options): Promise<void> {
     `  generator offered ${fmt(flooded.result.offeredPerSecond)}/s, server answered ${fmt(flooded.result.repliesPerSecond)}/s ` +
       `(${((100 * flooded.result.repliesPerSecond) / Math.max(1, mine.saturatedPerSecond)).toFixed(0)}% of its saturated rate)\n` +
       `  server took in ${fmt(flooded.serverReceived)} datagrams (${fmt(flooded.result.sent - flooded.serverReceived)} dropped by the kernel, receive buffer full)\n` +
-      `  server RSS before ${mib(flooded.before.rss)}, max during ${mib(flooded.maxRss)}, after ${mib(flooded.after.rss)}\n`,
+      `  server RSS before ${mib(flooded.before.rss)}, max during ${mib(flooded.maxRss)}, after ${mib(flooded.after.rss)}\n` +
+      `  RSS samples (MiB): ${everyNth(flooded.samples, Math.ceil(flooded.samples.length / 24)).map((b) => (b / 1048576).toFixed(0)).join(' ')}\n`,
   );
   const beforeRecovery = await ours.stats();
   const recovery = await load.run(ours.port, mine.zeroLossPerSecond * 0.8, options.stepMs, requestSize);

@@ -68,7 +68,9 @@ export function startResourceWatch<T extends { metadata?: { resourceVersion?: st
   const watchOnce = (resourceVersion: string, onVersion: (version: string) => void): Promise<WatchOutcome> =>
     new Promise((resolve) => {
       let gone = false;
-      const query = { ...options.query, resourceVersion, allowWatchBookmarks: true };
+      // timeoutSeconds: the server ends the stream after 5 minutes at most, so a connection that
+      // died without a FIN (a NAT or proxy dropping it) is noticed and replaced in bounded time.
+      const query = { ...options.query, resourceVersion, allowWatchBookmarks: true, timeoutSeconds: 300 };
       options.watch
         .watch(
           options.path,

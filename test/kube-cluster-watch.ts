@@ -136,6 +136,7 @@ t.test('startClusterWatch() reconnects when the watch streams end and misses not
   t.equal(api.requests.filter((r) => r.verb === 'list').length, 4, 'a plain end of stream does not re-list');
   const resumed = api.requests.filter((r) => r.verb === 'watch').slice(-4);
   t.ok(resumed.every((r) => Number(r.query.resourceVersion) > 0), 'it resumes from the last resourceVersion');
+  t.ok(resumed.every((r) => r.query.timeoutSeconds === '300' && r.query.allowWatchBookmarks === 'true'), 'with a server-side timeout and bookmarks');
   api.put(pod('server-d', { ip: '10.1.0.4', node: 'node-a' }));
   await until(2);
   t.same(seen.map((e) => e.kind), ['pod-added', 'pod-ready']);

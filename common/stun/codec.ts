@@ -176,9 +176,21 @@ function fingerprintOf(message: Buffer, fingerprintOffset: number): number {
 
 /** Writes FINGERPRINT at `offset`, the last 8 bytes of `message`, whose header length is final. */
 function writeFingerprint(message: Buffer, offset: number): void {
-  message.writeUInt16BE(Attribute.Fingerprint, offset);
-  message.writeUInt16BE(4, offset + 2);
-  message.writeUInt32BE(fingerprintOf(message, offset), offset + 4);
+  message[offset] = Attribute.Fingerprint >>> 8;
+  message[offset + 1] = Attribute.Fingerprint & 0xff;
+  message[offset + 2] = 0;
+  message[offset + 3] = 4;
+  const crc = fingerprintOf(message, offset);
+  message[offset + 4] = crc >>> 24;
+  message[offset + 5] = (crc >>> 16) & 0xff;
+  message[offset + 6] = (crc >>> 8) & 0xff;
+  message[offset + 7] = crc & 0xff;
+}
+
+/** `source` copied into `target` at `offset`; returns its length. */
+function copyInto(target: Buffer, source: Buffer, offset: number): number {
+  target.set(source, offset);
+  return source.length;
 }
 
 function writeHeader(target: Buffer, type: number, bodyLength: number, transactionId: Buffer): void {
@@ -246,6 +258,7 @@ const WITH_POD = 2;
 const WITH_NODE = 4;
 const WITH_SOFTWARE = 8;
 const WITH_FINGERPRINT = 16;
+const WITH_IDENTITY = WITH_SOFTWARE | WITH_POD | WITH_NODE;
 const PLAN_SIZE_SHIFT = 5;
 
 export interface ServerIdentity {
@@ -267,11 +280,14 @@ export class BindingResponseEncoder {
   private readonly software: Buffer;
   private readonly podName: Buffer | undefined;
   private readonly nodeName: Buffer | undefined;
+  /** SOFTWARE, POD-NAME and NODE-NAME back to back, copied at once when all three fit. */
+  private readonly identity: Buffer | undefined;
 
   constructor(identity: ServerIdentity) {
     this.software = encodeTextAttribute(Attribute.Software, identity.software);
     this.podName = identity.podName ? encodeTextAttribute(Attribute.PodName, identity.podName) : undefined;
     this.nodeName = identity.nodeName ? encodeTextAttribute(Attribute.NodeName, identity.nodeName) : undefined;
+    this.identity = this.podName && this.nodeName ? Buffer.concat([this.software, this.podName, this.nodeName]) : undefined;
   }
 
   /**
@@ -296,17 +312,30 @@ export class BindingResponseEncoder {
     const addressLength = addressBytes.length;
     const xmaSize = 8 + addressLength;
     const parts = this.plan(xmaSize, sessionRequestCount, budget);
-    const reply = Buffer.allocUnsafe(parts >>> PLAN_SIZE_SHIFT);
-    reply.writeUInt16BE(MessageType.BindingSuccess, 0);
-    reply.writeUInt16BE(reply.length - HEADER_LENGTH, 2);
-    reply.writeUInt32BE(MAGIC_COOKIE, 4);
-    request.copy(reply, 8, 8, HEADER_LENGTH);
+    const size = parts >>> PLAN_SIZE_SHIFT;
+    const reply = Buffer.allocUnsafe(size);
+    // Byte by byte: Buffer's write and copy methods check their arguments on every call, which
+    // costs more than the writes themselves at this size.
+    const bodyLength = size - HEADER_LENGTH;
+    reply[0] = MessageType.BindingSuccess >>> 8;
+    reply[1] = MessageType.BindingSuccess & 0xff;
+    reply[2] = bodyLength >>> 8;
+    reply[3] = bodyLength & 0xff;
+    reply[4] = 0x21;
+    reply[5] = 0x12;
+    reply[6] = 0xa4;
+    reply[7] = 0x42;
+    for (let i = 8; i < HEADER_LENGTH; i++) reply[i] = request[i]!;
     // RFC 8489 section 14.2: family, port XOR the cookie's top half, address XOR cookie + id.
-    reply.writeUInt16BE(Attribute.XorMappedAddress, 20);
-    reply.writeUInt16BE(4 + addressLength, 22);
+    const xPort = (port ^ (MAGIC_COOKIE >>> 16)) & 0xffff;
+    reply[20] = Attribute.XorMappedAddress >>> 8;
+    reply[21] = Attribute.XorMappedAddress & 0xff;
+    reply[22] = 0;
+    reply[23] = 4 + addressLength;
     reply[24] = 0;
     reply[25] = addressLength === 4 ? Family.IPv4 : Family.IPv6;
-    reply.writeUInt16BE((port ^ (MAGIC_COOKIE >>> 16)) & 0xffff, 26);
+    reply[26] = xPort >>> 8;
+    reply[27] = xPort & 0xff;
     reply[28] = addressBytes[0]! ^ 0x21;
     reply[29] = addressBytes[1]! ^ 0x12;
     reply[30] = addressBytes[2]! ^ 0xa4;
@@ -348,13 +377,25 @@ export class BindingResponseEncoder {
 
   /** Writes the planned optional attributes after XOR-MAPPED-ADDRESS, in wire order. */
   private writeOptional(reply: Buffer, offset: number, parts: number, sessionRequestCount: number | undefined): void {
-    if (parts & WITH_SOFTWARE) offset += this.software.copy(reply, offset);
-    if (parts & WITH_POD) offset += this.podName!.copy(reply, offset);
-    if (parts & WITH_NODE) offset += this.nodeName!.copy(reply, offset);
+    if ((parts & WITH_IDENTITY) === WITH_IDENTITY) {
+      // The usual case: SOFTWARE, POD-NAME and NODE-NAME all fit, and sit side by side.
+      reply.set(this.identity!, offset);
+      offset += this.identity!.length;
+    } else {
+      if (parts & WITH_SOFTWARE) offset += copyInto(reply, this.software, offset);
+      if (parts & WITH_POD) offset += copyInto(reply, this.podName!, offset);
+      if (parts & WITH_NODE) offset += copyInto(reply, this.nodeName!, offset);
+    }
     if (parts & WITH_COUNT) {
-      reply.writeUInt16BE(Attribute.SessionRequestCount, offset);
-      reply.writeUInt16BE(4, offset + 2);
-      reply.writeUInt32BE(sessionRequestCount! >>> 0, offset + 4);
+      const count = sessionRequestCount! >>> 0;
+      reply[offset] = Attribute.SessionRequestCount >>> 8;
+      reply[offset + 1] = Attribute.SessionRequestCount & 0xff;
+      reply[offset + 2] = 0;
+      reply[offset + 3] = 4;
+      reply[offset + 4] = count >>> 24;
+      reply[offset + 5] = (count >>> 16) & 0xff;
+      reply[offset + 6] = (count >>> 8) & 0xff;
+      reply[offset + 7] = count & 0xff;
       offset += 8;
     }
     if (parts & WITH_FINGERPRINT) writeFingerprint(reply, offset);

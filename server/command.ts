@@ -200,7 +200,6 @@ async function runServer(options: ServerOptions): Promise<void> {
       requests: counters.requests,
       replies: counters.replies,
       drops,
-      sendErrors: counters.sendErrors,
       sendBacklogDrops: counters.sendBacklogDrops,
       activeSessions: stun.activeSessions(),
     },

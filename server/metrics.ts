@@ -46,14 +46,6 @@ export function createServerMetrics(server: RunningStunServer, options: { defaul
       this.inc({ reason: 'send-backlog' }, counters.sendBacklogDrops);
     },
   });
-  new Counter({
-    name: `${METRIC_PREFIX}send_errors_total`,
-    help: 'Replies the socket failed to send.',
-    registers: [registry],
-    collect() {
-      mirror(this, counters.sendErrors);
-    },
-  });
   new Gauge({
     name: `${METRIC_PREFIX}active_sessions`,
     help: 'Sessions heard from within the session idle timeout.',

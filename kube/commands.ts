@@ -70,8 +70,8 @@ function progressPrinter(stream: NodeJS.WriteStream = process.stderr): { line: (
   };
 }
 
+/** A CPU quantity as Kubernetes takes it for requests: whole or decimal cores, or millicores; not zero. */
 function cpuOption(value: string): string {
-  // Kept in step with isCpuQuantity() in manifests.ts (not imported: that module loads the client library).
   if (!/^(\d+(\.\d+)?|\.\d+|\d+m)$/.test(value) || /^0+(\.0+)?m?$/.test(value)) {
     throw new InvalidArgumentError('expected a CPU quantity such as 1, 1.5 or 500m.');
   }
@@ -91,7 +91,7 @@ export function registerKubeCommands(program: Command): void {
     program
       .command('deploy')
       .description('apply the server Deployment and its LoadBalancer Service from manifests/, and wait until the pods are ready')
-      .addOption(new Option('--image <ref>', 'server image (default: the one in manifests/deployment.yaml)').env('SERVER_IMAGE'))
+      .addOption(new Option('--image <ref>', 'server image (default: the one in manifests/base/deployment.yaml)').env('SERVER_IMAGE'))
       .addOption(new Option('--replicas <n>', 'server pods').env('REPLICAS').default(3).argParser(integerOption(1, 1000)))
       .addOption(new Option('--session-affinity <mode>', 'the Service\'s sessionAffinity').env('SESSION_AFFINITY').choices(['ClientIP', 'None']).default('ClientIP'))
       .addOption(
@@ -169,7 +169,7 @@ export function registerKubeCommands(program: Command): void {
   addKubeOptions(
     program
       .command('scaleup')
-      .description('start pause pods whose CPU requests make the cluster autoscaler add nodes (manifests/node-scaleup.yaml)')
+      .description('start pause pods whose CPU requests make the cluster autoscaler add nodes (manifests/base/node-scaleup.yaml)')
       .addOption(new Option('--replicas <n>', 'pause pods').env('SCALEUP_REPLICAS').default(10).argParser(integerOption(1, 10_000)))
       .addOption(new Option('--cpu <quantity>', 'CPU request of each pause pod, e.g. 1, 1.5, 500m (default: the manifest\'s, 1)').env('SCALEUP_CPU').argParser(cpuOption)),
     false,

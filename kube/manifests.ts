@@ -85,8 +85,3 @@ export function scaleupDeployment(settings: ScaleupSettings, dir = MANIFEST_DIR)
   }
   return deployment!;
 }
-
-/** A CPU quantity as Kubernetes accepts it for requests: whole or decimal cores, or millicores. */
-export function isCpuQuantity(text: string): boolean {
-  return /^(\d+(\.\d+)?|\.\d+|\d+m)$/.test(text) && !/^0+(\.0+)?m?$/.test(text);
-}

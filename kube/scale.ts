@@ -1,5 +1,5 @@
 // `affinity-tester scaleup` / `scaledown`: sets the replicas (and CPU request) of the pause-pod
-// Deployment from manifests/node-scaleup.yaml. Pods that fit nowhere stay Pending, which is what
+// Deployment from manifests/base/node-scaleup.yaml. Pods that fit nowhere stay Pending, which is what
 // makes the cluster autoscaler add nodes; scaling to 0 lets it remove them again.
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ObjectApplier, type ObjectResult } from './apply.js';

@@ -1,6 +1,7 @@
 // The final human summary, from the report (so the screen and the file never disagree).
 import type { ChalkInstance } from 'chalk';
 import { formatDuration } from '../common/duration.js';
+import { formatEndpoint } from '../common/ip-address.js';
 import { formatMs } from './event-lines.js';
 import type { ClientReport } from './report.js';
 import { formatPercent } from './verdict.js';
@@ -12,7 +13,7 @@ export function summaryLines(report: ClientReport, style: ChalkInstance, reportP
   const unattributed = t.lost - t.lostRequests - t.lostReplies;
   const lines = [
     '',
-    style.bold(`Summary (${report.interrupted ? 'interrupted' : 'finished'} after ${formatDuration(report.durationMs)}, target ${report.target.host}:${report.target.port})`),
+    style.bold(`Summary (${report.interrupted ? 'interrupted' : 'finished'} after ${formatDuration(report.durationMs)}, target ${formatEndpoint(report.target.host, report.target.port)})`),
     `  sessions        ${t.sessions}`,
     `  requests        ${t.sent} sent, ${t.received} answered (${t.late} late), ${t.lost} lost = ${formatPercent(t.lossPercent)}`,
     `  lost            ${t.lostRequests} requests, ${t.lostReplies} replies${unattributed > 0 ? `, ${unattributed} unattributed (no server counter, or the pod changed)` : ''}`,

@@ -65,8 +65,9 @@ t.test('the client against our server over IPv4: every request answered, one pod
 t.test('the client against our server over IPv6 (::1)', async (t) => {
   const server = await startStunServer({ host: '::1', port: 0, podName: 'pod-v6', logger: silent, summaryIntervalMs: 0 });
   t.teardown(() => server.close());
-  const { result, report } = await run(t, '::1', server.port, { sessions: 4, durationMs: 800 });
+  const { result, report, lines } = await run(t, '::1', server.port, { sessions: 4, durationMs: 800 });
   t.equal(result.exitCode, 0);
+  t.match(lines.join('\n'), `target [::1]:${server.port})`, 'the summary writes an IPv6 target in brackets');
   t.equal(report.target.address, '::1');
   t.equal(report.totals.lost, 0);
   t.ok(report.sessions.every((s) => s.mappedAddress === `[::1]:${s.localPort}`));

@@ -6,7 +6,7 @@ import { durationOption, integerOption, numberOption } from '../common/options.j
 import { terminalStyle } from '../common/terminal-style.js';
 import { interruptOnSignals } from './interrupt.js';
 import { discoverTarget, kubeconfigAvailable, startWatch } from './kube-integration.js';
-import { runClient } from './run.js';
+import { runClient, type ClientRunOptions } from './run.js';
 import { resolveTarget, targetFrom } from './target.js';
 
 /** Enough for the pod, node, counter, SOFTWARE and FINGERPRINT in an IPv6 reply with long names. */
@@ -114,6 +114,22 @@ export function checkRunFlags(flags: RunFlags): void {
   if (flags.duration !== undefined && flags.duration < 1) throw new UsageError('--duration must be at least 1ms');
 }
 
+/** The part of a run's options that comes straight from the shared flags. */
+export function runSettingsFrom(flags: RunFlags) {
+  return {
+    sessions: flags.sessions,
+    rampMs: flags.ramp,
+    intervalMs: flags.interval,
+    timeoutMs: flags.timeout,
+    payloadSize: flags.payloadSize,
+    durationMs: flags.duration,
+    statsIntervalMs: flags.statsInterval,
+    limits: { maxLoss: flags.maxLoss, maxPodChanges: flags.maxPodChanges, maxAddressChanges: flags.maxAddressChanges },
+    reportFile: flags.report === '' ? undefined : flags.report,
+    eventsFile: flags.events,
+  } satisfies Partial<ClientRunOptions>;
+}
+
 interface ClientFlags extends RunFlags {
   target?: string;
   watch?: boolean;
@@ -215,16 +231,7 @@ async function clientAction(flags: ClientFlags): Promise<number> {
     const result = await runClient({
       mode: 'client',
       target,
-      sessions: flags.sessions,
-      rampMs: flags.ramp,
-      intervalMs: flags.interval,
-      timeoutMs: flags.timeout,
-      payloadSize: flags.payloadSize,
-      durationMs: flags.duration,
-      statsIntervalMs: flags.statsInterval,
-      limits: { maxLoss: flags.maxLoss, maxPodChanges: flags.maxPodChanges, maxAddressChanges: flags.maxAddressChanges },
-      reportFile: flags.report === '' ? undefined : flags.report,
-      eventsFile: flags.events,
+      ...runSettingsFrom(flags),
       write,
       style,
       signal: interrupt.signal,

@@ -1,7 +1,7 @@
 // `affinity-tester demo`: the whole tool on one machine, no cluster needed (see run-demo.ts).
 import type { Command } from 'commander';
 import { terminalStyle } from '../../common/terminal-style.js';
-import { addRunOptions, checkRunFlags, stdoutWriter, type RunFlags } from '../command.js';
+import { addRunOptions, checkRunFlags, runSettingsFrom, stdoutWriter, type RunFlags } from '../command.js';
 import { interruptOnSignals } from '../interrupt.js';
 import { runDemo } from './run-demo.js';
 
@@ -34,16 +34,8 @@ export function registerDemoCommand(program: Command): void {
       const interrupt = interruptOnSignals((line) => write(style.bold(line)));
       try {
         const result = await runDemo({
-          sessions: flags.sessions,
-          rampMs: flags.ramp,
-          intervalMs: flags.interval,
-          timeoutMs: flags.timeout,
-          payloadSize: flags.payloadSize,
+          ...runSettingsFrom(flags),
           durationMs: flags.duration,
-          statsIntervalMs: flags.statsInterval,
-          limits: { maxLoss: flags.maxLoss, maxPodChanges: flags.maxPodChanges, maxAddressChanges: flags.maxAddressChanges },
-          reportFile: flags.report === '' ? undefined : flags.report,
-          eventsFile: flags.events,
           write,
           style,
           signal: interrupt.signal,

@@ -83,6 +83,7 @@ async function main(): Promise<void> {
   const cores = last ? last.cpuSeconds / wallSeconds : NaN;
   console.log(`exit code         ${code}`);
   console.log(`requests          ${t.sent} sent, ${t.received} received, ${t.lost} lost (${t.lossPercent}%), ${t.late} late, ${result.pendingAtStop} pending at stop`);
+  console.log(`client sockets    ${result.clientSocketDrops ?? 'unknown'} datagrams dropped by the kernel (receive buffers full)`);
   console.log(`rtt               p50 ${t.rtt.p50Ms} ms, p99 ${t.rtt.p99Ms} ms, max ${t.rtt.maxMs} ms`);
   console.log(`client CPU        ${last?.cpuSeconds.toFixed(1)} s over ${wallSeconds.toFixed(1)} s wall = ${cores.toFixed(2)} cores (sampled every 250 ms)`);
   console.log(`client peak RSS   ${last ? mb(last.peakRss) : '?'}`);

@@ -123,6 +123,8 @@ export interface ClientReport {
   /** Datagrams that were not replies to our requests, or undecodable, or too old to track. */
   ignored: number;
   scheduling: { lagP50Ms: number | null; lagP99Ms: number | null; lagMaxMs: number | null; skipped: number };
+  /** Datagrams the kernel dropped on the client's own sockets (receive buffer full); null where unknown. */
+  clientSocketDrops: number | null;
   pods: ReportPod[];
   sessions: ReportSession[];
   events: ReportEvent[];
@@ -166,6 +168,7 @@ export interface ReportInput {
   totals: Totals;
   rtt: RttSummary;
   scheduling: ClientReport['scheduling'];
+  clientSocketDrops: number | undefined;
   sessions: readonly Session[];
   localPorts: readonly (number | undefined)[];
   identities: readonly ServingIdentity[];
@@ -221,6 +224,7 @@ export function buildReport(input: ReportInput): ClientReport {
     pendingAtStop: input.totals.pending,
     ignored: input.totals.ignored,
     scheduling: input.scheduling,
+    clientSocketDrops: input.clientSocketDrops ?? null,
     pods,
     sessions: input.sessions.map((s, i) => ({
       session: s.number,

@@ -27,6 +27,7 @@ import { RequestEncoder } from './request-encoder.js';
 import { Scheduler } from './scheduler.js';
 import { ReplyKind, Session, type ReplySource } from './session.js';
 import { openSessionSocket, type SessionSocket } from './session-socket.js';
+import { kernelReceiveDrops } from './socket-drops.js';
 import { IdentityRegistry } from './serving-identity.js';
 import { lossPercent, PeriodTracker, podDistribution, rttSummary, totalsOf } from './stats.js';
 import { statsLine } from './stats-line.js';
@@ -59,6 +60,7 @@ export interface ClientRunOptions {
   watch?: ClusterWatch;
   /** Printed under the verdict and stored in the report (the demo explains its breaks). */
   verdictNote?: string;
+  /** SO_RCVBUF of each session socket (default SESSION_RECV_BUFFER_BYTES). */
   recvBufferBytes?: number;
   /** Called once every socket is open, before the first request (tests, the demo). */
   onReady?: (run: RunningClient) => void;
@@ -87,6 +89,13 @@ const plain = new Chalk({ level: 0 });
 const ATTRIBUTION_LIMIT = 3;
 const ATTRIBUTION_WINDOW_MS = 30_000;
 const SOCKET_OPEN_BATCH = 256;
+/**
+ * SO_RCVBUF of each session socket. A session expects one reply per interval, but a burst
+ * (duplicates, a balancer flushing a queue) must not overflow the kernel's default buffer: 1 MiB
+ * holds about a thousand small replies. It is a cap, not an allocation, so 10,000 sockets cost
+ * nothing until data queues. Linux caps it at net.core.rmem_max.
+ */
+export const SESSION_RECV_BUFFER_BYTES = 1024 * 1024;
 /**
  * Loss-burst lines printed per stats period; the rest are counted in one line (and all go to the
  * NDJSON log), so a dead target does not scroll 10,000 identical lines. Pod and address changes
@@ -193,7 +202,7 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
       const batch = sessions.slice(start, start + SOCKET_OPEN_BATCH).map((session) =>
         openSessionSocket({
           target,
-          recvBufferBytes: options.recvBufferBytes,
+          recvBufferBytes: options.recvBufferBytes ?? SESSION_RECV_BUFFER_BYTES,
           onError: () => socketErrors++,
           onMessage: (datagram) => {
             const now = clock();
@@ -319,6 +328,7 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
   clearInterval(statsTimer);
   const endedAt = clock();
   for (const session of sessions) session.finish(endedAt);
+  const clientSocketDrops = kernelReceiveDrops(sockets.map((s) => s.localPort));
   for (const socket of sockets) socket.close();
 
   const totals = totalsOf(sessions);
@@ -351,6 +361,7 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
       lagMaxMs: scheduler.lag.count === 0 ? null : round(scheduler.lag.max),
       skipped: scheduler.skipped,
     },
+    clientSocketDrops,
     sessions,
     localPorts: sockets.map((s) => s.localPort),
     identities: identities.all(),

@@ -17,7 +17,8 @@ export function summaryLines(report: ClientReport, style: ChalkInstance, reportP
     `  sessions        ${t.sessions}`,
     `  requests        ${t.sent} sent, ${t.received} answered (${t.late} late), ${t.lost} lost = ${formatPercent(t.lossPercent)}`,
     `  lost            ${t.lostRequests} requests, ${t.lostReplies} replies${unattributed > 0 ? `, ${unattributed} unattributed (no server counter, or the pod changed)` : ''}`,
-    `  oddities        ${t.duplicates} duplicates, ${t.reordered} reordered, ${report.ignored} ignored datagrams`,
+    `  oddities        ${t.duplicates} duplicates, ${t.reordered} reordered, ${report.ignored} ignored datagrams` +
+      (report.clientSocketDrops === null ? '' : `, ${report.clientSocketDrops} dropped by the kernel on the client's sockets`),
     `  rtt             p50 ${ms(t.rtt.p50Ms)}  p90 ${ms(t.rtt.p90Ms)}  p99 ${ms(t.rtt.p99Ms)}  max ${ms(t.rtt.maxMs)}`,
     `  longest outage  ${t.longestOutageMs > 0 ? formatDuration(t.longestOutageMs) : 'none'}`,
     `  pod changes     ${t.podChanges}`,
@@ -26,6 +27,13 @@ export function summaryLines(report: ClientReport, style: ChalkInstance, reportP
   ];
   if (report.pendingAtStop > 0) {
     lines.push(`  pending         ${report.pendingAtStop} requests were still within their timeout at the stop: not counted lost`);
+  }
+  if (report.clientSocketDrops !== null && report.clientSocketDrops > 0) {
+    lines.push(
+      style.yellow(
+        `  note            the kernel dropped ${report.clientSocketDrops} datagrams on this client's sockets (receive buffer full): they count as lost here although the network delivered them`,
+      ),
+    );
   }
   if (report.scheduling.lagP99Ms !== null && report.scheduling.lagP99Ms > 100) {
     lines.push(style.yellow(`  note            this client sent late (scheduling lag p99 ${ms(report.scheduling.lagP99Ms)}): it may be overloaded`));

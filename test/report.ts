@@ -55,6 +55,7 @@ function sampleInput(): ReportInput {
     totals,
     rtt: rttSummary(rtt),
     scheduling: { lagP50Ms: 0.1, lagP99Ms: 1, lagMaxMs: 2, skipped: 0 },
+    clientSocketDrops: 0,
     sessions,
     localPorts: [50001, 50002],
     identities: identities.all(),
@@ -127,6 +128,18 @@ t.test('summaryLines() says which limit was broken and where the report is', asy
   const passText = summaryLines(passing, plain, undefined).join('\n');
   t.match(passText, /PASS: within --max-loss 1%/);
   t.match(passText, /demo note/);
+});
+
+t.test('summaryLines() says how many datagrams the kernel dropped on the client sockets, and warns when any were', async (t) => {
+  const clean = summaryLines(buildReport(sampleInput()), plain, undefined).join('\n');
+  t.match(clean, /0 dropped by the kernel on the client's sockets/);
+  t.notMatch(clean, /receive buffer full/);
+  const dropped = buildReport({ ...sampleInput(), clientSocketDrops: 7 });
+  t.equal(dropped.clientSocketDrops, 7);
+  t.match(summaryLines(dropped, plain, undefined).join('\n'), /the kernel dropped 7 datagrams on this client's sockets \(receive buffer full\)/);
+  const unknown = buildReport({ ...sampleInput(), clientSocketDrops: undefined });
+  t.equal(unknown.clientSocketDrops, null, 'null where /proc/net is not there');
+  t.notMatch(summaryLines(unknown, plain, undefined).join('\n'), /dropped by the kernel/);
 });
 
 t.test('change lines are red on a colour terminal and plain otherwise', async (t) => {

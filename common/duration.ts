@@ -11,8 +11,10 @@ export function parseDuration(text: string): number | undefined {
 
 /** A short human form: 850ms, 2.4s, 3m05s, 1h02m. */
 export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)}s`;
+  // Each unit is chosen by the value as it will be printed, so 9,999 ms is "10.0s", not "10.00s".
+  if (ms < 999.5) return `${Math.round(ms)}ms`;
+  if (ms < 9_995) return `${(ms / 1000).toFixed(2)}s`;
+  if (ms < 59_950) return `${(ms / 1000).toFixed(1)}s`;
   const totalSeconds = Math.round(ms / 1000);
   if (totalSeconds < 3600) return `${Math.floor(totalSeconds / 60)}m${String(totalSeconds % 60).padStart(2, '0')}s`;
   const minutes = Math.floor(totalSeconds / 60);

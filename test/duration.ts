@@ -27,4 +27,7 @@ t.test('formatDuration() picks a short unit', async (t) => {
   t.equal(formatDuration(12_340), '12.3s');
   t.equal(formatDuration(185_000), '3m05s');
   t.equal(formatDuration(3_720_000), '1h02m');
+  t.equal(formatDuration(999.7), '1.00s', 'rounding up to a second moves to seconds');
+  t.equal(formatDuration(9_999), '10.0s', 'rounding up to ten seconds drops a decimal');
+  t.equal(formatDuration(59_999), '1m00s', 'rounding up to a minute moves to minutes');
 });

@@ -1,0 +1,147 @@
+// `affinity-tester client` as a user runs it: exit codes, one-line errors, Ctrl-C, colour.
+import t from 'tap';
+import { createSocket } from 'node:dgram';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { CLI_PATH, runCli } from '../fixtures/cli.js';
+import { startStunServer } from '../../server/udp-server.js';
+import type { ClientReport } from '../../client/report.js';
+import { spawn } from 'node:child_process';
+
+const dir = mkdtempSync(join(tmpdir(), 'client-cli-'));
+const home = mkdtempSync(join(tmpdir(), 'client-cli-home-'));
+/** No kubeconfig, no cluster: the watch stays off and nothing is discovered. */
+const env = { HOME: home, KUBECONFIG: '', KUBERNETES_SERVICE_HOST: '', TARGET_ADDR: '', TARGET_PORT: '' };
+const fast = ['--sessions', '3', '--ramp', '0', '--interval', '50ms', '--timeout', '1s', '--stats-interval', '300ms'];
+
+async function stunServer(t: { teardown: (fn: () => unknown) => void }) {
+  const server = await startStunServer({ host: '127.0.0.1', port: 0, podName: 'pod-cli', logger: pino({ level: 'silent' }), summaryIntervalMs: 0 });
+  t.teardown(() => server.close());
+  return server;
+}
+
+t.test('client --help explains every flag with its environment variable', async (t) => {
+  const result = await runCli(['client', '--help'], { env });
+  t.equal(result.code, 0);
+  for (const flag of ['--target', '--sessions', '--ramp', '--interval', '--timeout', '--payload-size', '--duration', '--stats-interval', '--events', '--report', '--max-loss', '--max-pod-changes', '--max-address-changes', '--watch', '--namespace', '--service']) {
+    t.match(result.stdout, flag);
+  }
+  for (const name of ['TARGET_ADDR', 'TARGET_PORT', 'SESSIONS', 'RAMP', 'INTERVAL', 'TIMEOUT', 'PAYLOAD_SIZE', 'DURATION', 'STATS_INTERVAL', 'EVENTS_FILE', 'REPORT_FILE', 'MAX_LOSS', 'MAX_POD_CHANGES', 'MAX_ADDRESS_CHANGES', 'WATCH', 'NAMESPACE', 'SERVICE']) {
+    t.match(result.stdout, name);
+  }
+  t.match(result.stdout, /Exit codes/);
+});
+
+t.test('a run within the limits exits 0, prints established, stats and summary, and writes the report and events', async (t) => {
+  const server = await stunServer(t);
+  const report = join(dir, 'ok.json');
+  const events = join(dir, 'ok.ndjson');
+  const result = await runCli(['client', '--target', `127.0.0.1:${server.port}`, ...fast, '--duration', '1s', '--report', report, '--events', events], { env });
+  t.equal(result.code, 0, result.stderr);
+  t.equal(result.stderr, '');
+  t.equal(result.stdout.match(/ established: pod-cli/g)?.length, 3);
+  t.match(result.stdout, / stats  sessions 3 established \/ 3 active/);
+  t.match(result.stdout, /PASS/);
+  t.notMatch(result.stdout, /\u001b\[/, 'NO_COLOR: no escape codes');
+  const parsed = JSON.parse(readFileSync(report, 'utf8')) as ClientReport;
+  t.equal(parsed.totals.lost, 0);
+  t.equal(parsed.interrupted, false);
+  const log = readFileSync(events, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  t.equal(log.filter((l) => l.event === 'established').length, 3);
+  t.ok(log.some((l) => l.event === 'stats'));
+  t.ok(log.every((l) => typeof l.msg === 'string' && !l.msg.includes('\u001b[')));
+});
+
+t.test('TARGET_ADDR and TARGET_PORT give the target, and settings come from the environment', async (t) => {
+  const server = await stunServer(t);
+  const report = join(dir, 'env.json');
+  const result = await runCli(['client'], {
+    env: { ...env, TARGET_ADDR: '127.0.0.1', TARGET_PORT: String(server.port), SESSIONS: '2', RAMP: '0', INTERVAL: '100ms', DURATION: '500ms', REPORT_FILE: report },
+  });
+  t.equal(result.code, 0, result.stderr);
+  const parsed = JSON.parse(readFileSync(report, 'utf8')) as ClientReport;
+  t.equal(parsed.settings.sessions, 2);
+  t.equal(parsed.settings.intervalMs, 100);
+  t.equal(parsed.target.port, server.port);
+});
+
+t.test('a broken limit exits 1 and the summary says which', async (t) => {
+  const silentPeer = createSocket('udp4');
+  await new Promise<void>((r) => silentPeer.bind(0, '127.0.0.1', r));
+  t.teardown(() => silentPeer.close());
+  const result = await runCli(['client', '--target', `127.0.0.1:${silentPeer.address().port}`, ...fast, '--timeout', '200ms', '--duration', '600ms', '--report', join(dir, 'lost.json')], { env });
+  t.equal(result.code, 1);
+  t.match(result.stdout, /FAIL: loss 100\.00% \(\d+ lost\) is above --max-loss 1%/);
+});
+
+t.test('usage and set-up errors exit 2 with one line and no stack trace', async (t) => {
+  const cases: [string[], RegExp][] = [
+    [['client', '--no-such-flag'], /unknown option '--no-such-flag'/],
+    [['client', '--target', '127.0.0.1:1', '--interval', 'soon'], /--interval.*expected a duration/],
+    [['client', '--target', '127.0.0.1:1', '--sessions', '0'], /--sessions.*expected a whole number/],
+    [['client', '--target', 'host:99999'], /--target: "99999" in "host:99999" is not a port/],
+    [['client', '--target', 'no-such-host.invalid:3478'], /cannot resolve the target host "no-such-host\.invalid"/],
+    [['client'], /no target: give --target HOST:PORT/],
+    [['client', '--target', '127.0.0.1:1', '--report', '/nonexistent-dir/r.json'], /cannot write --report/],
+    [['client', '--target', '127.0.0.1:1', '--report', dir], /cannot write --report .*: it is a directory/],
+    [['client', '--target', '127.0.0.1:1', '--events', '/nonexistent-dir/e.ndjson'], /cannot write --events/],
+  ];
+  for (const [args, message] of cases) {
+    const result = await runCli(args, { env });
+    t.equal(result.code, 2, args.join(' '));
+    t.match(result.stderr, message);
+    t.equal(result.stderr.trim().split('\n').filter((l) => !l.startsWith('(run with --help')).length, 1, 'one line');
+    t.notMatch(result.stderr, /\n\s+at /);
+  }
+});
+
+t.test('too few file descriptors for the sessions exit 2 and say how to raise the limit', async (t) => {
+  const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+    const child = spawn('/bin/sh', ['-c', `ulimit -n 256 && exec "${process.execPath}" "${CLI_PATH}" client --target 127.0.0.1:9 --sessions 1000`], {
+      env: { ...process.env, ...env, NO_COLOR: '1' },
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+  t.equal(result.code, 2);
+  // Node raises its soft limit to the hard limit at start-up, so the hard limit is what counts.
+  t.match(result.stderr, /1000 sessions need about 1064 open files \(one UDP socket each\) but the limit is 256; the hard limit is 256: raise it/);
+});
+
+t.test('Ctrl-C mid-run prints the summary and writes the full report; pending requests are not lost', async (t) => {
+  const server = await stunServer(t);
+  const report = join(dir, 'interrupted.json');
+  const result = await runCli(['client', '--target', `127.0.0.1:${server.port}`, ...fast, '--report', report], {
+    env,
+    onSpawn: (child) => {
+      let sent = false;
+      child.stdout!.on('data', (d: Buffer) => {
+        if (!sent && d.toString().includes(' stats ')) {
+          sent = true;
+          child.kill('SIGINT');
+        }
+      });
+    },
+  });
+  t.equal(result.code, 0);
+  t.match(result.stdout, /Ctrl-C: stopping/);
+  t.match(result.stdout, /Summary \(interrupted after/);
+  t.ok(existsSync(report));
+  const parsed = JSON.parse(readFileSync(report, 'utf8')) as ClientReport;
+  t.equal(parsed.interrupted, true);
+  t.equal(parsed.totals.lost, 0);
+  t.ok(parsed.totals.sent > 0);
+  t.equal(parsed.totals.received + parsed.pendingAtStop, parsed.totals.sent);
+});
+
+t.test('colour only when forced and never with NO_COLOR', async (t) => {
+  const server = await stunServer(t);
+  const args = ['client', '--target', `127.0.0.1:${server.port}`, ...fast, '--duration', '400ms', '--report', join(dir, 'colour.json')];
+  const forced = await runCli(args, { env: { ...env, NO_COLOR: '', FORCE_COLOR: '1' } });
+  t.match(forced.stdout, /\u001b\[/);
+  const both = await runCli(args, { env: { ...env, NO_COLOR: '1', FORCE_COLOR: '1' } });
+  t.notMatch(both.stdout, /\u001b\[/);
+});

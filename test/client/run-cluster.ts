@@ -1,0 +1,182 @@
+// The cluster watch integration with a fake ClusterWatch: no Kubernetes needed.
+import t from 'tap';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Chalk } from 'chalk';
+import pino from 'pino';
+import type { ClusterEvent, ClusterWatch, PodIdentity } from '../../common/cluster-events.js';
+import { UsageError } from '../../common/cli-error.js';
+import { startStunServer } from '../../server/udp-server.js';
+import { DemoBalancer } from '../../client/demo/balancer.js';
+import { runClient, clock } from '../../client/run.js';
+import type { ClientReport } from '../../client/report.js';
+import { discoverTarget, kubeconfigAvailable, startWatch } from '../../client/kube-integration.js';
+import { watchWanted } from '../../client/command.js';
+
+class FakeClusterWatch implements ClusterWatch {
+  readonly seen: ClusterEvent[] = [];
+  private listeners: ((event: ClusterEvent) => void)[] = [];
+  closed = false;
+  constructor(private readonly pods: Record<string, PodIdentity> = {}) {}
+  add(event: ClusterEvent): void {
+    this.seen.push(event);
+    for (const listener of this.listeners) listener(event);
+  }
+  eventsBefore(time: number, limit: number, windowMs: number): ClusterEvent[] {
+    return this.seen
+      .filter((e) => e.time <= time && e.time >= time - windowMs)
+      .reverse()
+      .slice(0, limit);
+  }
+  events(): ClusterEvent[] {
+    return [...this.seen];
+  }
+  podForIp(ip: string): PodIdentity | undefined {
+    return this.pods[ip];
+  }
+  onEvent(listener: (event: ClusterEvent) => void): void {
+    this.listeners.push(listener);
+  }
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+t.test('a pod change prints the cluster events just before it, and the report keeps events and attributions', async (t) => {
+  const silent = pino({ level: 'silent' });
+  const a = await startStunServer({ host: '127.0.0.1', port: 0, podName: 'pod-a', nodeName: 'node-1', logger: silent, summaryIntervalMs: 0 });
+  const b = await startStunServer({ host: '127.0.0.1', port: 0, podName: 'pod-b', nodeName: 'node-2', logger: silent, summaryIntervalMs: 0 });
+  const balancer = await DemoBalancer.start({
+    backends: [
+      { name: 'pod-a', address: '127.0.0.1', port: a.port },
+      { name: 'pod-b', address: '127.0.0.1', port: b.port },
+    ],
+  });
+  t.teardown(async () => {
+    balancer.close();
+    await Promise.all([a.close(), b.close()]);
+  });
+  const watch = new FakeClusterWatch();
+  const lines: string[] = [];
+  const reportFile = join(mkdtempSync(join(tmpdir(), 'client-cluster-')), 'report.json');
+  const result = await runClient({
+    target: { host: '127.0.0.1', address: '127.0.0.1', port: balancer.port, family: 4, endpoint: `127.0.0.1:${balancer.port}` },
+    sessions: 8,
+    rampMs: 50,
+    intervalMs: 50,
+    timeoutMs: 300,
+    payloadSize: 256,
+    durationMs: 1200,
+    statsIntervalMs: 10_000,
+    limits: { maxLoss: 1, maxPodChanges: 0, maxAddressChanges: 0 },
+    reportFile,
+    write: (line) => lines.push(line),
+    style: new Chalk({ level: 0 }),
+    watch,
+    onReady: () => {
+      setTimeout(() => {
+        // Which pod loses its flows depends on the hash: remove the one that has some.
+        const victim = (balancer.flowsPerBackend().get('pod-a') ?? 0) > 0 ? 'pod-a' : 'pod-b';
+        watch.add({ time: clock() - 400, kind: 'endpoint-removed', subject: '10.1.2.3', text: `endpoint 10.1.2.3 (${victim}) removed` });
+        watch.add({ time: clock() - 100, kind: 'pod-terminating', subject: victim, text: `${victim} Terminating` });
+        balancer.removeBackend(victim);
+      }, 500);
+    },
+  });
+  const text = lines.join('\n');
+  t.match(text, /cluster endpoint 10\.1\.2\.3 \(pod-.\) removed/, 'cluster events are logged as they arrive');
+  const changeAt = lines.findIndex((l) => l.includes('POD CHANGE'));
+  t.ok(changeAt > 0, 'a pod change happened');
+  t.match(lines[changeAt + 1], /^ {2}↳ pod-. Terminating \d+ms before$/, 'newest cluster event first, under the red line');
+  t.match(lines[changeAt + 2], /^ {2}↳ endpoint 10\.1\.2\.3 \(pod-.\) removed \d+ms before$/);
+  const report = JSON.parse(readFileSync(reportFile, 'utf8')) as ClientReport;
+  t.equal(report.cluster?.watched, true);
+  t.equal(report.cluster?.events.length, 2);
+  t.ok(report.cluster!.attributions.length >= report.totals.podChanges, 'every pod change is attributed');
+  const first = report.cluster!.attributions.find((a) => a.type === 'pod-change')!;
+  t.equal(first.causes.length, 2);
+  t.equal(first.causes[0]!.kind, 'pod-terminating');
+  t.ok(first.causes[0]!.beforeMs >= 100);
+  t.equal(result.exitCode, 1, 'pod changes above --max-pod-changes 0');
+});
+
+t.test('a plain STUN target is named after the pod the watch maps its IP to', async (t) => {
+  const { createSocket } = await import('node:dgram');
+  const { encodeBindingSuccess } = await import('../../common/stun/codec.js');
+  const plainStun = createSocket('udp4');
+  plainStun.on('message', (request, from) => {
+    plainStun.send(
+      encodeBindingSuccess({ transactionId: request.subarray(8, 20), mapped: { address: from.address, port: from.port }, identity: { software: 'plain/1' } }),
+      from.port,
+      from.address,
+    );
+  });
+  await new Promise<void>((r) => plainStun.bind(0, '127.0.0.1', r));
+  t.teardown(() => plainStun.close());
+  const port = plainStun.address().port;
+  const lines: string[] = [];
+  const result = await runClient({
+    target: { host: '127.0.0.1', address: '127.0.0.1', port, family: 4, endpoint: `127.0.0.1:${port}` },
+    sessions: 2,
+    rampMs: 0,
+    intervalMs: 50,
+    timeoutMs: 200,
+    payloadSize: 256,
+    durationMs: 300,
+    statsIntervalMs: 10_000,
+    limits: { maxLoss: 1, maxPodChanges: 0, maxAddressChanges: 0 },
+    write: (line) => lines.push(line),
+    style: new Chalk({ level: 0 }),
+    watch: new FakeClusterWatch({ '127.0.0.1': { pod: 'stun-7', node: 'aks-3' } }),
+  });
+  t.same(
+    result.report.pods.map((p) => [p.pod, p.node, p.source, p.software]),
+    [['stun-7', 'aks-3', `127.0.0.1:${port}`, 'plain/1']],
+  );
+  t.ok(lines.some((l) => l.includes('established: stun-7 (aks-3)')));
+});
+
+t.test('startWatch() returns one line of reason when the kube module fails to load or to start', async (t) => {
+  const failedLoad = await startWatch({ service: 's', onWarning: () => undefined }, () => Promise.reject(new Error('Cannot find module')));
+  t.same(failedLoad, { ok: false, reason: 'Cannot find module' });
+  const failedStart = await startWatch({ service: 's', onWarning: () => undefined }, async () => ({
+    startClusterWatch: () => Promise.reject(new Error('forbidden: cannot watch pods')),
+  }));
+  t.same(failedStart, { ok: false, reason: 'forbidden: cannot watch pods' });
+  const watch = new FakeClusterWatch();
+  const ok = await startWatch({ service: 's', onWarning: () => undefined }, async () => ({ startClusterWatch: async () => watch }));
+  t.ok(ok.ok && ok.watch === watch);
+});
+
+t.test('discoverTarget() turns failures into a UsageError, and returns what discovery found', async (t) => {
+  const options = { service: 'affinity-tester', timeoutMs: 10, onProgress: () => undefined };
+  await t.rejects(discoverTarget(options, () => Promise.reject(new Error('no module'))), UsageError);
+  await t.rejects(
+    discoverTarget(options, async () => ({ discoverServiceTarget: () => Promise.reject(new Error('no LoadBalancer ingress after 10ms')) })),
+    { message: /discovery failed: no LoadBalancer ingress after 10ms/ },
+  );
+  t.same(await discoverTarget(options, async () => ({ discoverServiceTarget: async () => ({ host: '198.51.100.4', port: 3478 }) })), {
+    host: '198.51.100.4',
+    port: 3478,
+  });
+});
+
+t.test('kubeconfigAvailable() looks at KUBERNETES_SERVICE_HOST, KUBECONFIG and ~/.kube/config', async (t) => {
+  const home = mkdtempSync(join(tmpdir(), 'home-'));
+  t.equal(kubeconfigAvailable({}, home), false);
+  t.equal(kubeconfigAvailable({ KUBERNETES_SERVICE_HOST: '10.0.0.1' }, home), true);
+  t.equal(kubeconfigAvailable({ KUBECONFIG: join(home, 'missing') }, home), false);
+  mkdirSync(join(home, '.kube'));
+  writeFileSync(join(home, '.kube', 'config'), 'apiVersion: v1\n');
+  t.equal(kubeconfigAvailable({}, home), true);
+  t.equal(kubeconfigAvailable({ KUBECONFIG: join(home, '.kube', 'config') }, '/nonexistent'), true);
+});
+
+t.test('watchWanted(): a flag wins, then WATCH, then whether a kubeconfig exists', async (t) => {
+  t.equal(watchWanted(false, { WATCH: 'true', KUBERNETES_SERVICE_HOST: 'x' }), false);
+  t.equal(watchWanted(true, {}), true);
+  t.equal(watchWanted(undefined, { WATCH: 'false', KUBERNETES_SERVICE_HOST: 'x' }), false);
+  t.equal(watchWanted(undefined, { WATCH: '1' }), true);
+  t.equal(watchWanted(undefined, { KUBERNETES_SERVICE_HOST: 'x' }), true);
+});

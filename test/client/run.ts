@@ -1,0 +1,162 @@
+// End to end on loopback: the client (in-process runClient) against our server, over IPv4 and
+// IPv6, through a relay that loses chosen datagrams, and against coturn; each reads the report.
+import t, { type Test } from 'tap';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createSocket } from 'node:dgram';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Chalk } from 'chalk';
+import pino from 'pino';
+import { startStunServer } from '../../server/udp-server.js';
+import { runClient, type ClientRunOptions } from '../../client/run.js';
+import { resolveTarget } from '../../client/target.js';
+import type { ClientReport } from '../../client/report.js';
+import { startLossyRelay } from '../fixtures/client-lossy-relay.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'client-e2e-'));
+const silent = pino({ level: 'silent' });
+const plain = new Chalk({ level: 0 });
+
+async function run(t: Test, host: string, port: number, extra: Partial<ClientRunOptions> = {}) {
+  const lines: string[] = [];
+  const reportFile = join(dir, `report-${Math.random().toString(36).slice(2)}.json`);
+  const result = await runClient({
+    target: await resolveTarget({ host, port }),
+    sessions: 10,
+    rampMs: 100,
+    intervalMs: 50,
+    timeoutMs: 1000,
+    payloadSize: 256,
+    durationMs: 1500,
+    statsIntervalMs: 500,
+    limits: { maxLoss: 1, maxPodChanges: 0, maxAddressChanges: 0 },
+    reportFile,
+    write: (line) => lines.push(line),
+    style: plain,
+    ...extra,
+  });
+  const report = JSON.parse(readFileSync(reportFile, 'utf8')) as ClientReport;
+  t.same(report.totals, result.report.totals, 'the file holds the returned report');
+  return { result, report, lines };
+}
+
+t.test('the client against our server over IPv4: every request answered, one pod, exit code 0', async (t) => {
+  const server = await startStunServer({ host: '127.0.0.1', port: 0, podName: 'pod-e2e', nodeName: 'node-e2e', logger: silent, summaryIntervalMs: 0 });
+  t.teardown(() => server.close());
+  const { result, report, lines } = await run(t, '127.0.0.1', server.port);
+  t.equal(result.exitCode, 0);
+  t.ok(report.totals.sent > 200, `${report.totals.sent} sent`);
+  t.equal(report.totals.received, report.totals.sent);
+  t.equal(report.totals.lost, 0);
+  t.equal(report.pendingAtStop, 0, 'the planned end waits for replies in flight');
+  t.same(
+    report.pods.map((p) => [p.pod, p.node, p.sessions, p.replies]),
+    [['pod-e2e', 'node-e2e', 10, report.totals.received]],
+  );
+  t.equal(report.sessions.length, 10);
+  t.ok(report.sessions.every((s) => s.mappedAddress === `127.0.0.1:${s.localPort}`), 'reflective address is each socket');
+  t.equal(lines.filter((l) => l.includes('established')).length - lines.filter((l) => l.includes(' stats ')).length, 10, 'established once per session');
+  t.ok(lines.some((l) => / stats .*pods: pod-e2e 10/.test(l)));
+  t.match(lines.join('\n'), /PASS/);
+  t.equal(server.counters.requests ?? report.totals.sent, report.totals.sent);
+});
+
+t.test('the client against our server over IPv6 (::1)', async (t) => {
+  const server = await startStunServer({ host: '::1', port: 0, podName: 'pod-v6', logger: silent, summaryIntervalMs: 0 });
+  t.teardown(() => server.close());
+  const { result, report, lines } = await run(t, '::1', server.port, { sessions: 4, durationMs: 800 });
+  t.equal(result.exitCode, 0);
+  t.match(lines.join('\n'), `target [::1]:${server.port})`, 'the summary writes an IPv6 target in brackets');
+  t.equal(report.target.address, '::1');
+  t.equal(report.totals.lost, 0);
+  t.ok(report.sessions.every((s) => s.mappedAddress === `[::1]:${s.localPort}`));
+});
+
+t.test('through a lossy relay: loss is exact and split into lost requests and lost replies as they happened', async (t) => {
+  const server = await startStunServer({ host: '127.0.0.1', port: 0, podName: 'pod-l', logger: silent, summaryIntervalMs: 0 });
+  const dropRequest = (seq: number): boolean => seq % 7 === 3;
+  const dropReply = (seq: number): boolean => seq % 11 === 5;
+  const relay = await startLossyRelay({ serverPort: server.port, dropRequest, dropReply });
+  t.teardown(async () => {
+    relay.close();
+    await server.close();
+  });
+  const { result, report } = await run(t, '127.0.0.1', relay.port, { durationMs: 2000 });
+  const dropped = relay.droppedRequests + relay.droppedReplies;
+  t.ok(relay.droppedRequests > 10 && relay.droppedReplies > 10);
+  t.equal(report.totals.lost, dropped, 'every dropped datagram is one lost request, nothing else');
+  t.equal(report.totals.late, 0);
+  t.equal(report.totals.received, report.totals.sent - dropped);
+  t.equal(report.pendingAtStop, 0);
+  // Losses after a session's last answered request have no later counter to compare with: they
+  // stay unattributed. Everything else must be attributed exactly as the relay dropped it.
+  let trailingRequests = 0;
+  let trailingReplies = 0;
+  for (const session of report.sessions) {
+    for (let seq = session.sent - 1; seq >= 0 && (dropRequest(seq) || dropReply(seq)); seq--) {
+      if (dropRequest(seq)) trailingRequests++;
+      else trailingReplies++;
+    }
+  }
+  t.equal(report.totals.lostRequests, relay.droppedRequests - trailingRequests, 'lost requests match the requests the relay dropped');
+  t.equal(report.totals.lostReplies, relay.droppedReplies - trailingReplies, 'lost replies match the replies the relay dropped');
+  t.equal(result.exitCode, 1, 'loss above --max-loss 1%');
+  t.match(result.report.verdict.broken[0], /above --max-loss 1%/);
+});
+
+t.test('requests too small for the whole reply get a warning to raise --payload-size', async (t) => {
+  const server = await startStunServer({ host: '127.0.0.1', port: 0, podName: 'pod-with-a-long-name', nodeName: 'node-with-a-long-name', logger: silent, summaryIntervalMs: 0 });
+  t.teardown(() => server.close());
+  const { report, lines } = await run(t, '127.0.0.1', server.port, { sessions: 2, durationMs: 300, payloadSize: 60 });
+  t.equal(report.totals.lost, 0, 'replies still arrive, only shorter');
+  t.equal(lines.filter((l) => /warning: the server cut its replies to fit 60-byte requests.*raise --payload-size/.test(l)).length, 1, 'warned once');
+});
+
+t.test('a target that never answers: everything lost, exit code 1, no pods', async (t) => {
+  const silentPeer = createSocket('udp4');
+  await new Promise<void>((r) => silentPeer.bind(0, '127.0.0.1', r));
+  t.teardown(() => silentPeer.close());
+  const { result, report, lines } = await run(t, '127.0.0.1', silentPeer.address().port, { sessions: 3, durationMs: 600, timeoutMs: 200 });
+  t.equal(result.exitCode, 1);
+  t.equal(report.totals.received, 0);
+  t.equal(report.totals.lost, report.totals.sent);
+  t.equal(report.pods.length, 0);
+  t.ok(lines.some((l) => l.includes('LOSS BURST')));
+});
+
+function turnserverPath(): string | undefined {
+  return ['/usr/bin/turnserver', '/usr/local/bin/turnserver'].find((p) => existsSync(p));
+}
+
+const turnserver = turnserverPath();
+t.test(
+  'the client against coturn (turnserver --stun-only): identity falls back to source address and SOFTWARE',
+  { skip: turnserver === undefined ? 'turnserver (Debian package coturn) is not installed' : false },
+  async (t) => {
+  const binary = turnserver!;
+  const probe = createSocket('udp4');
+  await new Promise<void>((r) => probe.bind(0, '127.0.0.1', r));
+  const port = probe.address().port;
+  probe.close();
+  const coturn = spawn(
+    binary,
+    ['--stun-only', '--listening-ip', '127.0.0.1', '--listening-port', String(port), '--no-cli', '--no-tls', '--no-dtls', '--log-file', 'stdout', '--simple-log'],
+    { stdio: 'ignore' },
+  );
+  t.teardown(() => {
+    coturn.kill('SIGKILL');
+  });
+  await new Promise((r) => setTimeout(r, 700));
+  const { result, report, lines } = await run(t, '127.0.0.1', port, { sessions: 5, durationMs: 1000 });
+  t.equal(report.totals.lost, 0);
+  t.ok(report.totals.received > 50);
+  t.equal(report.totals.lostRequests + report.totals.lostReplies, 0);
+  t.equal(report.pods.length, 1);
+  t.equal(report.pods[0]!.pod, `127.0.0.1:${port}`);
+  t.match(report.pods[0]!.software, /Coturn/i);
+  t.ok(report.sessions.every((s) => s.mappedAddress === `127.0.0.1:${s.localPort}`));
+  t.equal(result.exitCode, 0);
+  t.ok(lines.some((l) => /established: 127\.0\.0\.1:\d+ \(Coturn/i.test(l)));
+  },
+);

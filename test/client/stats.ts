@@ -1,0 +1,123 @@
+import t from 'tap';
+import { Chalk } from 'chalk';
+import { lossPercent, PeriodTracker, periodOf, podDistribution, totalsOf, type SessionFigures } from '../../client/stats.js';
+import { formatDistribution, statsLine } from '../../client/stats-line.js';
+import { IdentityRegistry } from '../../client/serving-identity.js';
+
+const registry = new IdentityRegistry();
+const podA = registry.named('pod-a', 'node-1');
+const podB = registry.named('pod-b', 'node-2');
+
+function figures(overrides: Partial<SessionFigures>): SessionFigures {
+  return {
+    sent: 0,
+    received: 0,
+    lost: 0,
+    timedOut: 0,
+    late: 0,
+    duplicates: 0,
+    reordered: 0,
+    lostRequests: 0,
+    lostReplies: 0,
+    podChanges: 0,
+    addressChanges: 0,
+    lossBursts: 0,
+    pending: 0,
+    ignored: 0,
+    longestOutageMs: 0,
+    firstSentAt: undefined,
+    establishedAt: undefined,
+    identity: undefined,
+    ...overrides,
+  };
+}
+
+t.test('totalsOf() adds session figures and keeps the longest outage of any session', async (t) => {
+  const totals = totalsOf([
+    figures({ sent: 10, received: 9, lost: 1, timedOut: 1, firstSentAt: 1, establishedAt: 2, identity: podA, longestOutageMs: 300 }),
+    figures({ sent: 5, received: 5, late: 1, timedOut: 1, podChanges: 2, firstSentAt: 1, longestOutageMs: 900, pending: 1 }),
+    figures({}),
+  ]);
+  t.equal(totals.sessions, 3);
+  t.equal(totals.active, 2);
+  t.equal(totals.established, 1);
+  t.equal(totals.sent, 15);
+  t.equal(totals.received, 14);
+  t.equal(totals.lost, 1);
+  t.equal(totals.timedOut, 2);
+  t.equal(totals.late, 1);
+  t.equal(totals.podChanges, 2);
+  t.equal(totals.pending, 1);
+  t.equal(totals.longestOutageMs, 900);
+});
+
+t.test('lossPercent() leaves pending requests out of the denominator', async (t) => {
+  t.equal(lossPercent(1, 101, 1), 1);
+  t.equal(lossPercent(0, 0, 0), 0);
+  t.equal(lossPercent(0, 5, 5), 0);
+});
+
+t.test('periodOf() is the difference of two totals, with loss as timed out over sent in the period', async (t) => {
+  const before = totalsOf([figures({ sent: 100, received: 100 })]);
+  const after = totalsOf([figures({ sent: 200, received: 190, timedOut: 10, lost: 8, late: 2, podChanges: 1 })]);
+  const period = periodOf(after, before);
+  t.equal(period.sent, 100);
+  t.equal(period.received, 90);
+  t.equal(period.timedOut, 10);
+  t.equal(period.late, 2);
+  t.equal(period.podChanges, 1);
+  t.equal(period.lossPercent, 10);
+});
+
+t.test('podDistribution() counts sessions per current pod, largest first', async (t) => {
+  const shares = podDistribution([{ identity: podB }, { identity: podA }, { identity: podB }, { identity: undefined }]);
+  t.same(
+    shares.map((s) => [s.label, s.sessions]),
+    [
+      ['pod-b', 2],
+      ['pod-a', 1],
+    ],
+  );
+  t.equal(formatDistribution(shares), 'pod-b 2 | pod-a 1');
+  t.equal(formatDistribution([]), 'none yet');
+});
+
+t.test('PeriodTracker reports each period once and its own RTTs', async (t) => {
+  const tracker = new PeriodTracker();
+  tracker.recordRtt(1);
+  tracker.recordRtt(3);
+  const first = tracker.next(totalsOf([figures({ sent: 2, received: 2 })]));
+  t.equal(first.period.sent, 2);
+  t.ok(first.rtt.maxMs! >= 2.9 && first.rtt.maxMs! <= 3.01);
+  tracker.recordRtt(10);
+  const second = tracker.next(totalsOf([figures({ sent: 3, received: 3 })]));
+  t.equal(second.period.sent, 1);
+  t.ok(Math.abs(second.rtt.p50Ms! - 10) < 0.2);
+  t.equal(tracker.total.count, 3);
+});
+
+t.test('statsLine() shows period and total figures, RTT, changes and the pod distribution, without colour when told', async (t) => {
+  const totals = totalsOf([
+    figures({ sent: 20, received: 19, timedOut: 1, lost: 1, firstSentAt: 1, establishedAt: 1, identity: podA, podChanges: 1 }),
+    figures({ sent: 20, received: 20, firstSentAt: 1, establishedAt: 1, identity: podB }),
+  ]);
+  const line = statsLine(
+    {
+      time: Date.UTC(2026, 0, 1, 12, 0, 5, 250),
+      totals,
+      period: periodOf(totals, totalsOf([])),
+      rtt: { p50Ms: 0.42, p90Ms: 1, p99Ms: 12.3, maxMs: 20 },
+      pods: podDistribution([{ identity: podA }, { identity: podB }]),
+    },
+    new Chalk({ level: 0 }),
+  );
+  t.match(line, /^12:00:05\.250 stats/);
+  t.match(line, /sessions 2 established \/ 2 active/);
+  t.match(line, /sent \+40 \(40\)/);
+  t.match(line, /received \+39 \(39\)/);
+  t.match(line, /lost \+1 \(1\) 2\.50%/);
+  t.match(line, /rtt p50 0\.42ms p99 12\.3ms/);
+  t.match(line, /pod changes 1 address changes 0/);
+  t.match(line, /pods: pod-a 1 \| pod-b 1$/);
+  t.notMatch(line, /\u001b\[/, 'no escape codes');
+});

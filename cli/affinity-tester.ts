@@ -2,7 +2,7 @@
 // The one command-line program. Subcommands live beside what they run; this file only wires
 // them together and turns every error into one line and an exit code (see common/cli-error.ts).
 import { Command, CommanderError } from 'commander';
-import { ExitCode, UsageError } from '../common/cli-error.js';
+import { ExitCode, UsageError } from '../common/errors.js';
 import { VERSION } from '../common/version.js';
 import { registerServerCommand } from '../server/command.js';
 import { registerClientCommand } from '../client/command.js';

@@ -1,6 +1,6 @@
 // `affinity-tester client`: flags and environment variables in, one run, an exit code out.
 import { Command, Option } from 'commander';
-import { UsageError } from '../common/cli-error.js';
+import { UsageError } from '../common/errors.js';
 import type { ClusterWatch } from '../common/cluster-events.js';
 import { durationOption, integerOption, numberOption } from '../common/options.js';
 import { terminalStyle } from '../common/terminal-style.js';

@@ -5,7 +5,7 @@
 // the one that counts; we read what this process really has.
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { UsageError } from '../common/cli-error.js';
+import { UsageError } from '../common/errors.js';
 
 export const DESCRIPTOR_MARGIN = 64;
 

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type { ClusterWatch } from '../common/cluster-events.js';
-import { UsageError } from '../common/cli-error.js';
+import { UsageError } from '../common/errors.js';
 
 /** True when a kubeconfig (KUBECONFIG or ~/.kube/config) or an in-cluster service account is there. */
 export function kubeconfigAvailable(env: NodeJS.ProcessEnv = process.env, home: string = homedir()): boolean {

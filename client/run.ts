@@ -6,7 +6,7 @@ import { dirname, resolve as resolvePath } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Chalk, type ChalkInstance } from 'chalk';
 import pino, { type Logger } from 'pino';
-import { UsageError } from '../common/cli-error.js';
+import { UsageError } from '../common/errors.js';
 import type { ClusterEvent, ClusterWatch } from '../common/cluster-events.js';
 import { decodeBindingResponse } from '../common/stun/codec.js';
 import { newRunId, sessionIdOf } from '../common/stun/transaction-id.js';

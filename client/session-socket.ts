@@ -3,7 +3,7 @@
 // a send needs no address. Datagrams arrive through node:dgram 'message' events: one callback per
 // datagram, no promise or queue in between that could lose or delay one.
 import { createSocket, type Socket } from 'node:dgram';
-import { UsageError } from '../common/cli-error.js';
+import { UsageError } from '../common/errors.js';
 import type { ResolvedTarget } from './target.js';
 
 export interface SessionSocketOptions {

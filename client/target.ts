@@ -2,7 +2,7 @@
 // DNS resolves. Parsing is pure; resolution is the one I/O step, kept apart.
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { UsageError } from '../common/cli-error.js';
+import { UsageError } from '../common/errors.js';
 import { formatEndpoint } from '../common/ip-address.js';
 
 /** The IANA port for STUN (RFC 8489 section 18.6), used when the target names none. */

@@ -1,5 +1,5 @@
 // Whether a run stayed within the user's limits. Pure; the command turns it into an exit code.
-import { ExitCode } from '../common/cli-error.js';
+import { ExitCode } from '../common/errors.js';
 
 export interface Limits {
   /** Percent of settled requests. */

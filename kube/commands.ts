@@ -4,7 +4,7 @@
 // Every failure a user can meet (no kubeconfig, RBAC, missing Service, timeout) is one line and
 // exit code 2; progress goes to stderr, results to stdout (so `$(affinity-tester discover)` works).
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { UsageError } from '../common/cli-error.js';
+import { UsageError } from '../common/errors.js';
 import { durationOption, integerOption } from '../common/options.js';
 import { formatEndpoint } from '../common/ip-address.js';
 import type { KubeConfig } from '@kubernetes/client-node';

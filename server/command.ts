@@ -3,7 +3,7 @@
 import { hostname } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino, type Logger } from 'pino';
-import { UsageError } from '../common/cli-error.js';
+import { UsageError } from '../common/errors.js';
 import { parseIp } from '../common/ip-address.js';
 import { LOG_LEVELS, durationOption, integerOption, portOption } from '../common/options.js';
 import { VERSION } from '../common/version.js';

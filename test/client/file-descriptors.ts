@@ -1,6 +1,6 @@
 import t from 'tap';
 import { checkDescriptors, DESCRIPTOR_MARGIN, descriptorLimit, parseProcLimits } from '../../client/file-descriptors.js';
-import { UsageError } from '../../common/cli-error.js';
+import { UsageError } from '../../common/errors.js';
 
 t.test('parseProcLimits() reads the soft and hard open-files limits', async (t) => {
   const text = 'Limit                     Soft Limit           Hard Limit           Units\nMax open files            1024                 524288               files\n';

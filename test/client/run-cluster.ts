@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Chalk } from 'chalk';
 import pino from 'pino';
 import type { ClusterEvent, ClusterWatch, PodIdentity } from '../../common/cluster-events.js';
-import { UsageError } from '../../common/cli-error.js';
+import { UsageError } from '../../common/errors.js';
 import { startStunServer } from '../../server/udp-server.js';
 import { DemoBalancer } from '../../client/demo/balancer.js';
 import { runClient, clock } from '../../client/run.js';

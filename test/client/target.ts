@@ -1,6 +1,6 @@
 import t from 'tap';
 import { parseTarget, resolveTarget, targetFrom } from '../../client/target.js';
-import { UsageError } from '../../common/cli-error.js';
+import { UsageError } from '../../common/errors.js';
 
 t.test('parseTarget() reads host:port, [v6]:port, bare IPv6 and bare hosts', async (t) => {
   t.same(parseTarget('192.0.2.1:3478'), { ok: true, target: { host: '192.0.2.1', port: 3478 } });

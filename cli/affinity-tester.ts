@@ -3,13 +3,25 @@
 // them together and turns every error into one line and an exit code (see common/cli-error.ts).
 import { Command, CommanderError } from 'commander';
 import { ExitCode, UsageError } from '../common/errors.js';
+import type { CommandIo } from '../common/command-io.js';
 import { VERSION } from '../common/version.js';
 import { registerServerCommand } from '../server/command.js';
 import { registerClientCommand } from '../client/command.js';
 import { registerDemoCommand } from '../client/demo/command.js';
 import { registerKubeCommands } from '../kube/commands.js';
 
-export async function main(argv: string[]): Promise<number> {
+const processIo: CommandIo = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+  env: process.env,
+  isTTY: process.stdout.isTTY === true,
+  columns: process.stdout.columns,
+  setExitCode: (code) => {
+    process.exitCode = code;
+  },
+};
+
+export async function main(argv: string[], io: CommandIo = processIo): Promise<number> {
   const program = new Command()
     .name('affinity-tester')
     .description('Tells whether UDP traffic keeps its session affinity while a Kubernetes cluster changes.')
@@ -18,10 +30,10 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text.startsWith('error:') ? `affinity-tester: ${text}` : text) });
 
-  registerServerCommand(program);
-  registerClientCommand(program);
-  registerDemoCommand(program);
-  registerKubeCommands(program);
+  registerServerCommand(program, io);
+  registerClientCommand(program, io);
+  registerDemoCommand(program, io);
+  registerKubeCommands(program, io);
 
   try {
     // Each subcommand's action sets process.exitCode itself when it finishes.

@@ -1,4 +1,5 @@
 // `affinity-tester client`: flags and environment variables in, one run, an exit code out.
+import type { CommandIo } from '../common/command-io.js';
 import { Command, Option } from 'commander';
 import { UsageError } from '../common/errors.js';
 import type { ClusterWatch } from '../common/cluster-events.js';
@@ -154,7 +155,7 @@ Exit codes: 0 within --max-loss, --max-pod-changes and --max-address-changes; 1 
 broken (the summary says which); 2 for usage or set-up errors (bad flag, unresolvable target, too
 few file descriptors: each session needs one).`;
 
-export function registerClientCommand(program: Command): void {
+export function registerClientCommand(program: Command, _io: CommandIo): void {
   const command = program
     .command('client')
     .description('run simulated UDP sessions against a target and report affinity breaks')

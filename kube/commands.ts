@@ -3,6 +3,7 @@
 // actions, so `affinity-tester server` and `client` do not pay for loading the client library.
 // Every failure a user can meet (no kubeconfig, RBAC, missing Service, timeout) is one line and
 // exit code 2; progress goes to stderr, results to stdout (so `$(affinity-tester discover)` works).
+import type { CommandIo } from '../common/command-io.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { UsageError } from '../common/errors.js';
 import { durationOption, integerOption } from '../common/options.js';
@@ -86,7 +87,7 @@ function partsOption(value: string): DeployPart[] {
   return parts as DeployPart[];
 }
 
-export function registerKubeCommands(program: Command): void {
+export function registerKubeCommands(program: Command, _io: CommandIo): void {
   addKubeOptions(
     program
       .command('deploy')

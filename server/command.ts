@@ -1,5 +1,6 @@
 // `affinity-tester server`: the STUN-compatible UDP server every pod runs, with its HTTP side
 // port. Flags and environment variables in, a running server out; exits 0 on SIGTERM/SIGINT.
+import type { CommandIo } from '../common/command-io.js';
 import { hostname } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino, type Logger } from 'pino';
@@ -55,7 +56,7 @@ function httpPortOption(value: string): number | 'off' {
   }
 }
 
-export function registerServerCommand(program: Command): void {
+export function registerServerCommand(program: Command, _io: CommandIo): void {
   program
     .command('server')
     .description('run the STUN-compatible UDP server a pod runs (RFC 8489 Binding, with pod, node and session counter)')

@@ -1,4 +1,5 @@
 // `affinity-tester demo`: the whole tool on one machine, no cluster needed (see run-demo.ts).
+import type { CommandIo } from '../../common/command-io.js';
 import type { Command } from 'commander';
 import { terminalStyle } from '../../common/terminal-style.js';
 import { addRunOptions, checkRunFlags, runSettingsFrom, stdoutWriter, type RunFlags } from '../command.js';
@@ -13,7 +14,7 @@ kube-proxy and conntrack do, and runs the client against it. At 30% of --duratio
 change lines). It ends by itself after --duration, prints the summary and writes the report.
 The demo exits 0 even though limits were broken: the breaks are caused on purpose.`;
 
-export function registerDemoCommand(program: Command): void {
+export function registerDemoCommand(program: Command, _io: CommandIo): void {
   const command = program
     .command('demo')
     .description('run a local demo: three server pods behind a demo balancer (a test fixture), and the client');

@@ -1,0 +1,17 @@
+// What a subcommand gets from the command line instead of reaching for `process`: where its
+// lines go, the environment, whether stdout is a terminal, and where its exit code goes. The CLI
+// passes the real process's; tests pass fakes and run a command in-process.
+
+export interface CommandIo {
+  /** Writes to standard output (text as given: add the newline). */
+  out(text: string): void;
+  /** Writes to standard error (text as given: add the newline). */
+  err(text: string): void;
+  env: NodeJS.ProcessEnv;
+  /** Standard output is a terminal: colour (unless NO_COLOR) and live lines are wanted. */
+  isTTY: boolean;
+  /** Columns of the terminal, when it is one. */
+  columns?: number;
+  /** A subcommand's action reports its exit code here; the last call wins. */
+  setExitCode(code: number): void;
+}

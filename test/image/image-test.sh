@@ -214,7 +214,7 @@ server_pid=
 listing >"$work/root.after"
 if ! written=$(diff "$work/root.before" "$work/root.after"); then
   echo "$written" | head -n 20
-  fail "the containers wrote to their root filesystem, which readOnlyRootFilesystem: true refuses: $(grep -E '^[<>]' <<<"$written" | awk '{ print substr($2, 2) }' | sort -u | head -n 5 | tr '\n' ' ')"
+  fail "the containers wrote to their root filesystem, which readOnlyRootFilesystem: true refuses: $(grep -E '^[<>]' <<<"$written" | awk '{ print substr($2, 2) }' | sort -u | head -n 5 | paste -sd ' ')"
 fi
 say "nothing written to the root filesystem"
 

@@ -47,13 +47,14 @@ own_base=
 container=
 mounted=
 server_pid=
+node_pid=
 work=$(mktemp -d)
 chmod 755 "$work"
 
 cleanup() {
   local status=$?
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-    kill "$server_pid" 2>/dev/null
+  if [ -n "$server_pid" ]; then
+    kill "$server_pid" $node_pid 2>/dev/null
     wait "$server_pid" 2>/dev/null
   fi
   [ -z "$mounted" ] || buildah umount "$container" >/dev/null 2>&1
@@ -86,7 +87,7 @@ build_seconds=$((SECONDS - started))
 size=$(buildah images --format '{{.Size}}' "$image")
 say "built $image in ${build_seconds}s, size $size"
 
-# The image as Kubernetes reads it: user, entrypoint, default arguments, working directory.
+# The image as Kubernetes reads it: the user, the entrypoint and the default arguments.
 config=$(buildah inspect --type image "$image" | json .OCIv1.config)
 user=$(json .User <<<"$config")
 case "$user" in 10001 | 10001:10001) ;; *) fail "the image's USER is '$user', not the numeric 10001 the manifests' runAsNonRoot and runAsUser rely on" ;; esac
@@ -105,10 +106,10 @@ mapfile -t dev_deps < <(json .packages <package-lock.json | node -e 'let s="";pr
 [ ${#dev_deps[@]} -gt 0 ] || fail "package-lock.json lists no dev dependencies to check"
 found=()
 for dep in "${dev_deps[@]}"; do [ ! -e "$root/app/$dep" ] || found+=("${dep#node_modules/}"); done
-[ ${#found[@]} -eq 0 ] || fail "the image holds ${#found[@]} dev dependencies in /app/node_modules: $(echo "${found[@]:0:5}")"
+[ ${#found[@]} -eq 0 ] || fail "the image holds ${#found[@]} dev dependencies in /app/node_modules: ${found[*]:0:5}"
 sources=$(cd "$root" && find . -path ./app/node_modules -prune -o -path ./proc -prune -o -path ./sys -prune -o \
-  -type f \( -name '*.ts' -o -name '*.mts' -o -name '*.cts' \) ! -name '*.d.ts' ! -name '*.d.mts' ! -name '*.d.cts' -print | head -n 5)
-[ -z "$sources" ] || fail "the image holds TypeScript sources: $(echo $sources)"
+  -type f \( -name '*.ts' -o -name '*.mts' -o -name '*.cts' \) ! -name '*.d.ts' ! -name '*.d.mts' ! -name '*.d.cts' -print | head -n 5 | paste -sd ' ')
+[ -z "$sources" ] || fail "the image holds TypeScript sources: $sources"
 for path in app/test app/dist/test src; do
   [ ! -e "$root/$path" ] || fail "the image holds /$path (tests or the build stage's sources)"
 done
@@ -147,7 +148,6 @@ udp_port=$(json .udp.port <<<"$started_line")
 http_port=$(json .http.port <<<"$started_line")
 
 # The server's own process (a child of buildah run): found by the POD_NAME only it was given.
-node_pid=
 for environ in /proc/[0-9]*/environ; do
   if { tr '\0' '\n' <"$environ"; } 2>/dev/null | grep -qx "POD_NAME=$pod"; then
     proc=${environ%/environ}

@@ -17,7 +17,7 @@ npm_globalconfig=$(npm config get globalconfig)
 ca_bundle=/etc/ssl/certs/ca-certificates.crt
 busybox_bin=$(command -v busybox) || { echo "stand-in base: busybox not found (apt-get install busybox-static)" >&2; exit 1; }
 # A dynamically linked busybox would need its own libraries; the static one runs anywhere.
-if ldd "$busybox_bin" >/dev/null 2>&1; then
+if ! "$busybox_bin" true 2>/dev/null || ldd "$busybox_bin" >/dev/null 2>&1; then
   echo "stand-in base: $busybox_bin is not static (apt-get install busybox-static)" >&2
   exit 1
 fi

@@ -24,7 +24,7 @@ CLI ?= npx --no-install affinity-tester
 KUBE_ARGS = --namespace $(NAMESPACE)
 
 .PHONY: help build push apply-rbac apply-deployment apply-service deploy discover client client-job \
-        client-job-logs node-scaleup node-scaledown clean clean-all demo test e2e cli
+        client-job-logs node-scaleup node-scaledown clean clean-all demo test e2e image-test cli
 
 help: ## list the targets and variables
 	@echo 'Targets:'
@@ -102,3 +102,6 @@ test: ## build and run the tests
 
 e2e: ## the end-to-end tests over real kernel NAT in network namespaces (root)
 	npm run e2e
+
+image-test: cli ## build the Dockerfile with buildah and run the image as a pod would (root; NODE_IMAGE=base)
+	test/image/image-test.sh

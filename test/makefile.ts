@@ -38,7 +38,7 @@ function scratch(t: Test): string {
 t.test('make with no target prints help listing every target and the variables', { skip }, async (t) => {
   const result = await make([]);
   t.equal(result.code, 0, result.stderr);
-  for (const target of ['apply-deployment', 'apply-service', 'client', 'node-scaleup', 'node-scaledown', 'clean', 'build', 'push', 'demo', 'test', 'e2e', 'help']) {
+  for (const target of ['apply-deployment', 'apply-service', 'client', 'node-scaleup', 'node-scaledown', 'clean', 'build', 'push', 'demo', 'test', 'e2e', 'image-test', 'help']) {
     t.match(result.stdout, new RegExp(`^  ${target} +\\S`, 'm'), `help lists ${target}`);
   }
   t.match(result.stdout, /NAMESPACE=affinity-tester SERVICE=affinity-tester IMAGE=affinity-tester TAG=\d+\.\d+\.\d+ REPLICAS=3/);

@@ -1,9 +1,8 @@
 import t from 'tap';
 import { Chalk } from 'chalk';
 import type { BreakCounts, MoveFinding, PodBreakCounts } from '../../client/break-classifier.js';
-import type { BreakGroup } from '../../client/break-groups.js';
 import { breakCountsPart, breakFindingLine, breakGroupLine, breakSummaryLines, podBreaksText } from '../../client/break-lines.js';
-import { endpointRemoved, podA, podB, podC } from '../fixtures/break-sim.js';
+import { endpointRemoved, podA, podB, podC, scaleDownGroup } from '../fixtures/break-sim.js';
 
 const plain = new Chalk({ level: 0 });
 const colour = new Chalk({ level: 1 });
@@ -109,19 +108,7 @@ t.test('breakFindingLine() of a session still stuck at the end is red and keeps 
 });
 
 t.test("breakGroupLine() reads as the issue's grouped line: 120 sessions left pod-b (removed 400ms before): pod-a 40, pod-c 80; expected", async (t) => {
-  const group: BreakGroup = {
-    time: 10_400,
-    lastTime: 10_519,
-    from: podB,
-    class: 'expected',
-    inferred: false,
-    reason: 'removed 400ms before',
-    sessions: 120,
-    to: [
-      { pod: podA, sessions: 40 },
-      { pod: podC, sessions: 80 },
-    ],
-  };
+  const group = scaleDownGroup;
   t.equal(breakGroupLine(group, colour), colour.yellow('00:00:10.400 120 sessions left pod-b (removed 400ms before): pod-a 40, pod-c 80; expected'));
   t.equal(
     breakGroupLine({ ...group, class: 'violation', inferred: true, reason: 'still answered 57 other sessions after', sessions: 1, to: [{ pod: podA, sessions: 1 }] }, colour),

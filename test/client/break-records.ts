@@ -1,6 +1,6 @@
 import t from 'tap';
 import { breakGroupRecordOf, breakRecordOf } from '../../client/break-records.js';
-import { endpointRemoved, identities, podA, podB, podC } from '../fixtures/break-sim.js';
+import { endpointRemoved, identities, podA, podB, podC, scaleDownGroup } from '../fixtures/break-sim.js';
 
 t.test('breakRecordOf() of a move names its pods and nodes, its rule and the cluster event that decided it', async (t) => {
   t.same(
@@ -136,19 +136,7 @@ t.test('breakRecordOf() of a stuck session and of its end say since when, how lo
 
 t.test('breakGroupRecordOf() names the pods of a group', async (t) => {
   t.same(
-    breakGroupRecordOf({
-      time: 10_400,
-      lastTime: 10_519,
-      from: podB,
-      class: 'expected',
-      inferred: false,
-      reason: 'removed 400ms before',
-      sessions: 120,
-      to: [
-        { pod: podA, sessions: 40 },
-        { pod: podC, sessions: 80 },
-      ],
-    }),
+    breakGroupRecordOf(scaleDownGroup),
     {
       time: '1970-01-01T00:00:10.400Z',
       lastTime: '1970-01-01T00:00:10.519Z',

@@ -3,6 +3,7 @@
 // Service) are reported and never fail a run. Pod and address changes of any kind remain as
 // stricter limits for those who want them, off by default. Pure; meant to replace verdictOf's
 // limits in client/verdict.ts once the run is wired to the break classifier.
+import { plural } from '../common/plural.js';
 import { verdictOf, type Verdict } from './verdict.js';
 
 export const DEFAULT_MAX_VIOLATIONS = 0;
@@ -35,12 +36,12 @@ export function affinityVerdictOf(result: AffinityVerdictInput, limits: Affinity
   const broken: string[] = [];
   if (result.violations > limits.maxViolations) {
     broken.push(
-      `${result.violations} violation${result.violations === 1 ? '' : 's'}: sessions moved off a pod still in the Service (--max-violations ${limits.maxViolations})`,
+      `${plural(result.violations, 'violation')}: sessions moved off a pod still in the Service (--max-violations ${limits.maxViolations})`,
     );
   }
   if (result.stuck > limits.maxStuck) {
     broken.push(
-      `${result.stuck} stuck session${result.stuck === 1 ? '' : 's'}: unanswered while the Service answered others (--max-stuck ${limits.maxStuck})`,
+      `${plural(result.stuck, 'stuck session')}: unanswered while the Service answered others (--max-stuck ${limits.maxStuck})`,
     );
   }
   // Loss and the optional change limits keep their sentences from verdictOf.

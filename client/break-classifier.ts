@@ -12,6 +12,7 @@
 // DEFAULT_WATCH_LAG_MS.
 import type { ClusterEvent } from '../common/cluster-events.js';
 import { formatDuration } from '../common/duration.js';
+import { plural } from '../common/plural.js';
 import type { AddressChangeEvent, PodChangeEvent, ServingIdentity, SessionEvent } from './events.js';
 import { departureWords, isNodeDeparture, PodDepartures, type Departure } from './pod-departures.js';
 
@@ -548,8 +549,4 @@ function upperBound(values: Float64Array, time: number): number {
     else high = middle;
   }
   return low;
-}
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }

@@ -4,6 +4,7 @@
 // text without colour.
 import type { ChalkInstance } from 'chalk';
 import { formatDuration } from '../common/duration.js';
+import { plural } from '../common/plural.js';
 import { isInferred, type BreakCounts, type BreakFinding, type MoveClass, type PodBreakCounts } from './break-classifier.js';
 import type { BreakGroup } from './break-groups.js';
 import { clockTime } from './event-lines.js';
@@ -12,10 +13,6 @@ import { describeIdentity } from './serving-identity.js';
 /** "expected", "violation, inferred". */
 function classLabel(moveClass: MoveClass, inferred: boolean): string {
   return inferred ? `${moveClass}, inferred` : moveClass;
-}
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 /** One line per finding, stamped with when it happened (a move may be decided seconds later). */

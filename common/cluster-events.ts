@@ -27,6 +27,11 @@ export interface ClusterEvent {
   subject: string;
   /** One human phrase, e.g. "endpoint 10.1.2.3 (pod-b) removed", "node aks-7 became Ready". */
   text: string;
+  /**
+   * The pod an endpoint event is about (the endpoint's targetRef), when the slice names it: an
+   * endpoint's subject is its address, and a break is judged by the pod a session left.
+   */
+  pod?: string;
 }
 
 export interface PodIdentity {

@@ -7,6 +7,12 @@ function event(time: number, kind: ClusterEventKind, subject: string, text: stri
   return { time, kind, subject, text };
 }
 
+function endpointEvent(time: number, kind: ClusterEventKind, record: EndpointRecord, text: string): ClusterEvent {
+  const change = event(time, kind, record.address, text);
+  if (record.pod !== undefined) change.pod = record.pod;
+  return change;
+}
+
 export function podChanges(previous: PodRecord | undefined, next: PodRecord | undefined, time: number): ClusterEvent[] {
   if (!previous && !next) return [];
   if (!next) return [event(time, 'pod-deleted', previous!.name, `pod ${previous!.name} deleted`)];
@@ -36,19 +42,19 @@ export function endpointChanges(
 ): ClusterEvent[] {
   const changes: ClusterEvent[] = [];
   for (const [address, before] of previous) {
-    if (!next.has(address)) changes.push(event(time, 'endpoint-removed', address, `${endpointName(before)} removed`));
+    if (!next.has(address)) changes.push(endpointEvent(time, 'endpoint-removed', before, `${endpointName(before)} removed`));
   }
   for (const [address, after] of next) {
     const before = previous.get(address);
     const name = endpointName(after);
     if (!before) {
       const state = after.terminating ? ' (terminating)' : after.ready ? '' : ' (not ready)';
-      changes.push(event(time, 'endpoint-added', address, `${name} added${state}`));
+      changes.push(endpointEvent(time, 'endpoint-added', after, `${name} added${state}`));
       continue;
     }
-    if (after.terminating && !before.terminating) changes.push(event(time, 'endpoint-terminating', address, `${name} terminating`));
-    if (after.ready && !before.ready) changes.push(event(time, 'endpoint-ready', address, `${name} became ready`));
-    if (!after.ready && before.ready) changes.push(event(time, 'endpoint-not-ready', address, `${name} became not ready`));
+    if (after.terminating && !before.terminating) changes.push(endpointEvent(time, 'endpoint-terminating', after, `${name} terminating`));
+    if (after.ready && !before.ready) changes.push(endpointEvent(time, 'endpoint-ready', after, `${name} became ready`));
+    if (!after.ready && before.ready) changes.push(endpointEvent(time, 'endpoint-not-ready', after, `${name} became not ready`));
   }
   return changes;
 }

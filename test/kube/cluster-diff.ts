@@ -32,6 +32,24 @@ t.test('endpointChanges() compares by address and names the pod when it is known
   t.same(endpointChanges(before, before, 1), []);
 });
 
+t.test('endpointChanges() names the pod of each endpoint event in its pod field, and only when the slice names it', async (t) => {
+  const a: EndpointRecord = { address: '10.0.0.1', pod: 'pod-b', ready: true, terminating: false };
+  const bare: EndpointRecord = { address: '10.0.0.9', ready: true, terminating: false };
+  t.same(endpointChanges(new Map([[a.address, a]]), new Map(), 5), [
+    { time: 5, kind: 'endpoint-removed', subject: '10.0.0.1', text: 'endpoint 10.0.0.1 (pod-b) removed', pod: 'pod-b' },
+  ]);
+  t.same(
+    endpointChanges(new Map([[a.address, a]]), new Map([[a.address, { ...a, ready: false, terminating: true }]]), 6).map((e) => [e.kind, e.pod]),
+    [
+      ['endpoint-terminating', 'pod-b'],
+      ['endpoint-not-ready', 'pod-b'],
+    ],
+  );
+  const added = endpointChanges(new Map(), new Map([[bare.address, bare]]), 7);
+  t.same(added.map((e) => e.kind), ['endpoint-added']);
+  t.notOk('pod' in added[0]!, 'an endpoint without a targetRef carries no pod field');
+});
+
 t.test('nodeChanges() reports added, Ready, NotReady and removed', async (t) => {
   t.same(texts(nodeChanges(undefined, { name: 'n', ready: true }, 1)), ['node n added', 'node n became Ready']);
   t.same(texts(nodeChanges(undefined, { name: 'n', ready: false }, 1)), ['node n added']);

@@ -1,0 +1,63 @@
+// Whether a run kept affinity within the user's limits. Violations (a move off a pod that was
+// still serving), stuck sessions and loss decide by default; expected moves (the pod had left the
+// Service) are reported and never fail a run. Pod and address changes of any kind remain as
+// stricter limits for those who want them, off by default. Pure; meant to replace verdictOf's
+// limits in client/verdict.ts once the run is wired to the break classifier.
+import { plural } from '../common/plural.js';
+import { verdictOf, type Verdict } from './verdict.js';
+
+export const DEFAULT_MAX_VIOLATIONS = 0;
+export const DEFAULT_MAX_STUCK = 0;
+
+export interface AffinityLimits {
+  /** Percent of settled requests (--max-loss). */
+  maxLoss: number;
+  /** --max-violations, default DEFAULT_MAX_VIOLATIONS. */
+  maxViolations: number;
+  /** --max-stuck, default DEFAULT_MAX_STUCK. */
+  maxStuck: number;
+  /** --max-pod-changes, expected or not; undefined: no limit. */
+  maxPodChanges?: number;
+  /** --max-address-changes; undefined: no limit. */
+  maxAddressChanges?: number;
+}
+
+export interface AffinityVerdictInput {
+  lossPercent: number;
+  lost: number;
+  violations: number;
+  /** Stuck episodes. */
+  stuck: number;
+  podChanges: number;
+  addressChanges: number;
+}
+
+export function affinityVerdictOf(result: AffinityVerdictInput, limits: AffinityLimits): Verdict {
+  const broken: string[] = [];
+  if (result.violations > limits.maxViolations) {
+    broken.push(
+      `${plural(result.violations, 'violation')}: sessions moved off a pod still in the Service (--max-violations ${limits.maxViolations})`,
+    );
+  }
+  if (result.stuck > limits.maxStuck) {
+    broken.push(
+      `${plural(result.stuck, 'stuck session')}: unanswered while the Service answered others (--max-stuck ${limits.maxStuck})`,
+    );
+  }
+  // Loss and the optional change limits keep their sentences from verdictOf.
+  const rest = verdictOf(result, {
+    maxLoss: limits.maxLoss,
+    maxPodChanges: limits.maxPodChanges ?? Infinity,
+    maxAddressChanges: limits.maxAddressChanges ?? Infinity,
+  });
+  broken.push(...rest.broken);
+  return { passed: broken.length === 0, broken };
+}
+
+/** `--max-loss 1%, --max-violations 0, --max-stuck 0`, plus the optional limits that are set: for the PASS line. */
+export function limitsText(limits: AffinityLimits): string {
+  const parts = [`--max-loss ${limits.maxLoss}%`, `--max-violations ${limits.maxViolations}`, `--max-stuck ${limits.maxStuck}`];
+  if (limits.maxPodChanges !== undefined) parts.push(`--max-pod-changes ${limits.maxPodChanges}`);
+  if (limits.maxAddressChanges !== undefined) parts.push(`--max-address-changes ${limits.maxAddressChanges}`);
+  return parts.join(', ');
+}

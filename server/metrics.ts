@@ -2,22 +2,24 @@
 // the hot path only increments plain numbers and prom-client is never touched per datagram.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { DROP_REASONS } from './responder.js';
+import { TCP_CLOSE_REASONS, TCP_REFUSALS } from './tcp-responder.js';
+import type { RunningTcpStunServer } from './tcp-server.js';
 import type { RunningStunServer } from './udp-server.js';
 
 export const METRIC_PREFIX = 'affinity_tester_server_';
 
+export interface ServerMetricsOptions {
+  defaultMetrics?: boolean;
+  /** The TCP side, when the server runs one: its metrics are left out otherwise. */
+  tcp?: RunningTcpStunServer;
+}
+
 /** A registry of its own (not prom-client's global one), so several servers can share a process. */
-export function createServerMetrics(server: RunningStunServer, options: { defaultMetrics?: boolean } = {}): Registry {
+export function createServerMetrics(server: RunningStunServer, options: ServerMetricsOptions = {}): Registry {
   const registry = new Registry();
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
   const { counters } = server;
 
-  // prom-client counters only go up by inc(); at scrape time set them to the live value.
-  const mirror = (counter: Counter, value: number, labels?: Record<string, string>): void => {
-    counter.reset();
-    if (labels) counter.inc(labels, value);
-    else counter.inc(value);
-  };
 
   new Counter({
     name: `${METRIC_PREFIX}requests_total`,
@@ -64,5 +66,63 @@ export function createServerMetrics(server: RunningStunServer, options: { defaul
       this.set({ direction: 'send' }, server.bufferSizes.send);
     },
   });
+  if (options.tcp) registerTcpMetrics(registry, options.tcp);
   return registry;
+}
+
+// prom-client counters only go up by inc(); at scrape time set them to the live value.
+function mirror(counter: Counter, value: number): void {
+  counter.reset();
+  counter.inc(value);
+}
+
+function registerTcpMetrics(registry: Registry, tcp: RunningTcpStunServer): void {
+  const { counters } = tcp;
+  const byReason = <R extends string>(name: string, help: string, reasons: readonly R[], values: Record<R, number>): void => {
+    new Counter({
+      name: `${METRIC_PREFIX}${name}`,
+      help,
+      labelNames: ['reason'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const reason of reasons) this.inc({ reason }, values[reason]);
+      },
+    });
+  };
+  new Gauge({
+    name: `${METRIC_PREFIX}tcp_connections_open`,
+    help: 'TCP connections open now.',
+    registers: [registry],
+    collect() {
+      this.set(tcp.openConnections());
+    },
+  });
+  new Counter({
+    name: `${METRIC_PREFIX}tcp_connections_accepted_total`,
+    help: 'TCP connections accepted.',
+    registers: [registry],
+    collect() {
+      mirror(this, counters.accepted);
+    },
+  });
+  byReason('tcp_connections_refused_total', 'TCP connections reset at once, by reason (max-connections, bad-source).', TCP_REFUSALS, counters.refused);
+  byReason('tcp_connections_closed_total', 'TCP connections closed, by who closed them and why.', TCP_CLOSE_REASONS, counters.closed);
+  new Counter({
+    name: `${METRIC_PREFIX}tcp_requests_total`,
+    help: 'Whole STUN messages received on TCP connections, valid or not.',
+    registers: [registry],
+    collect() {
+      mirror(this, counters.requests);
+    },
+  });
+  new Counter({
+    name: `${METRIC_PREFIX}tcp_replies_total`,
+    help: 'Binding Success Responses sent on TCP connections.',
+    registers: [registry],
+    collect() {
+      mirror(this, counters.replies);
+    },
+  });
+  byReason('tcp_drops_total', 'Well-framed messages on TCP connections not answered, by reason.', DROP_REASONS, counters.drops);
 }

@@ -41,7 +41,7 @@ export interface RunningTcpStunServer {
   close(): Promise<void>;
 }
 
-/** About 2-3 KiB of memory each in Node, plus kernel buffers: a few tens of MiB at the bound. */
+/** Measured at about 10 KiB of resident memory each (5,000 on loopback): about 100 MiB at the bound, inside the pod's 256 MiB. */
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
 /** Like --session-idle: a client that says nothing for this long is gone. */
 export const DEFAULT_TCP_IDLE_MS = 5 * 60_000;

@@ -174,21 +174,11 @@ async function runServer(options: ServerOptions): Promise<void> {
   // Same address and port as UDP: one Service target port number serves both protocols.
   let tcp: RunningTcpStunServer | undefined;
   if (tcpWanted) {
-    try {
-      tcp = await startTcpStunServer({
-        host: stun.address,
-        port: stun.port,
-        podName,
-        nodeName,
-        logger,
-        maxConnections: options.maxConnections,
-        idleMs: options.tcpIdle,
-      });
-    } catch (error) {
+    const tcpConfig = { host: stun.address, port: stun.port, podName, nodeName, logger, maxConnections: options.maxConnections, idleMs: options.tcpIdle };
+    tcp = await startTcpStunServer(tcpConfig).catch(async (error: unknown) => {
       await stun.close();
-      if (error instanceof BindError) throw new UsageError(error.message);
-      throw error;
-    }
+      throw error instanceof BindError ? new UsageError(error.message) : error;
+    });
   }
 
   let shuttingDown = false;

@@ -7,7 +7,7 @@ import { monotonicClock, type Clock } from '../common/clock.js';
 import { formatEndpoint } from '../common/ip-address.js';
 import { SOFTWARE } from '../common/version.js';
 import { TcpResponder, type TcpCounters } from './tcp-responder.js';
-import { BindError } from './udp-server.js';
+import { listen } from './listen.js';
 
 export interface TcpStunServerConfig {
   /** Address to listen on: the one the UDP socket got, so both serve the same clients. */
@@ -94,17 +94,7 @@ export async function startTcpStunServer(config: TcpStunServerConfig): Promise<R
     socket.on('close', () => core.close(connection, 'client-closed'));
   });
 
-  await new Promise<void>((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException): void => {
-      const what = error.code === 'EADDRINUSE' ? 'is already in use' : `cannot be bound (${error.code ?? error.message})`;
-      reject(new BindError(`TCP ${formatEndpoint(config.host, config.port)} ${what}`, error.code));
-    };
-    server.once('error', onError);
-    server.listen({ host: config.host, port: config.port, ipv6Only: false }, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
+  const bound = await listen(server, 'TCP', config.host, config.port);
   // After listen, errors are accept failures (EMFILE...): the connection is lost, the server goes on.
   server.on('error', (error) => logger?.warn({ err: error.message }, 'tcp accept error'));
 
@@ -120,10 +110,9 @@ export async function startTcpStunServer(config: TcpStunServerConfig): Promise<R
   // server.close() stops accepting at once; its callback waits until every connection is gone.
   const stopListening = (): Promise<void> => (listenerClosed ??= new Promise<void>((resolve) => server.close(() => resolve())));
   let closing: Promise<void> | undefined;
-  const bound = server.address();
   return {
-    address: typeof bound === 'object' && bound !== null ? bound.address : config.host,
-    port: typeof bound === 'object' && bound !== null ? bound.port : config.port,
+    address: bound.address,
+    port: bound.port,
     counters: core.counters,
     openConnections: () => core.openCount,
     closeIdle,

@@ -1,5 +1,6 @@
-// `affinity-tester server`: the STUN-compatible UDP server every pod runs, with its HTTP side
-// port. Flags and environment variables in, a running server out; exits 0 on SIGTERM/SIGINT.
+// `affinity-tester server`: the STUN-compatible server every pod runs (UDP, and TCP on the same
+// port), with its HTTP side port. Flags and environment variables in, a running server out;
+// exits 0 on SIGTERM/SIGINT.
 import type { CommandIo } from '../common/command-io.js';
 import { hostname } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -63,8 +64,8 @@ function httpPortOption(value: string): number | 'off' {
 export function registerServerCommand(program: Command, _io: CommandIo): void {
   program
     .command('server')
-    .description('run the STUN-compatible UDP server a pod runs (RFC 8489 Binding, with pod, node and session counter)')
-    .addOption(new Option('--port <port>', 'UDP port to answer STUN on (0 = any free port)').env('PORT').default(DEFAULT_STUN_PORT).argParser(portOption))
+    .description('run the STUN-compatible server a pod runs, on UDP and TCP (RFC 8489 Binding, with pod, node and request counter)')
+    .addOption(new Option('--port <port>', 'port to answer STUN on, UDP and TCP (0 = any free port)').env('PORT').default(DEFAULT_STUN_PORT).argParser(portOption))
     .addOption(
       new Option('--host <address>', 'IP address to bind; default :: (IPv4 and IPv6), or 0.0.0.0 where IPv6 is missing')
         .env('BIND_HOST')

@@ -147,6 +147,20 @@ t.test('an idle connection is closed by the server on its own timer, and counted
   t.equal(Object.values(server.counters.closed).reduce((a, b) => a + b, 0), 1, 'counted under one reason only');
 });
 
+t.test('a client that sends but never reads its replies is paused, then closed as slow after the idle time', async (t) => {
+  const server = await start(t, { idleMs: 1000 });
+  const client = await connectTcpTestClient(server.port, '127.0.0.1');
+  client.socket.pause();
+  // 300,000 requests (8.4 MB), whose replies are far more than the kernel buffers on both sides hold.
+  const sent = 300_000;
+  client.socket.write(Buffer.concat(Array.from({ length: sent }, (_, sequence) => request(sequence))));
+  // The server closes with requests of the client still unread in its kernel buffer: a reset.
+  t.equal(await client.closed, 'ECONNRESET');
+  t.equal(server.counters.closed.slow, 1);
+  t.equal(server.counters.replies, server.counters.requests, 'every request read was answered');
+  t.ok(server.counters.requests < sent, `the server stopped reading after ${server.counters.requests} requests`);
+});
+
 t.test('stopAccepting() refuses new connections and keeps answering open ones; close() then closes them as shutdown', async (t) => {
   const server = await start(t);
   const client = await connectTcpTestClient(server.port, '127.0.0.1');

@@ -89,6 +89,18 @@ t.test('a second connection from the same client starts counting from 1 again', 
   t.match(server.counters, { accepted: 2, replies: 3, closed: { 'client-closed': 1 } });
 });
 
+t.test('a client that resets its connection is counted as client-reset, once', async (t) => {
+  const server = await start(t);
+  const client = await connectTcpTestClient(server.port, '127.0.0.1');
+  await client.ask(request(0));
+  client.socket.resetAndDestroy();
+  await until(() => server.openConnections() === 0);
+  t.same(
+    Object.entries(server.counters.closed).filter(([, count]) => count > 0),
+    [['client-reset', 1]],
+  );
+});
+
 t.test('a connection that sends garbage is closed unanswered and counted; another connection is undisturbed', async (t) => {
   const server = await start(t);
   const good = await connectTcpTestClient(server.port, '127.0.0.1');

@@ -1,7 +1,7 @@
 // STUN messages cut out of a byte stream (RFC 8489 section 6.2.2): over TCP, messages follow each
 // other with no extra framing, and each one's size is its 20-byte header plus the header's
 // length field. Pure: chunks in, whole messages or a reason to give up on the stream out. The
-// server and the client share it.
+// server uses it, and the TCP client is to use the same one.
 //
 // A stream that does not look like STUN cannot be resynchronised (there is no marker to search
 // for), so the first bad header ends it. Each check runs as soon as its bytes are there, so a

@@ -1,5 +1,6 @@
-// `affinity-tester server`: the STUN-compatible UDP server every pod runs, with its HTTP side
-// port. Flags and environment variables in, a running server out; exits 0 on SIGTERM/SIGINT.
+// `affinity-tester server`: the STUN-compatible server every pod runs (UDP, and TCP on the same
+// port), with its HTTP side port. Flags and environment variables in, a running server out;
+// exits 0 on SIGTERM/SIGINT.
 import type { CommandIo } from '../common/command-io.js';
 import { hostname } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -11,6 +12,7 @@ import { VERSION } from '../common/version.js';
 import { startHttpSidePort, type HttpSidePort } from './http.js';
 import { createServerMetrics } from './metrics.js';
 import { DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE_MS } from './session-table.js';
+import { DEFAULT_MAX_CONNECTIONS, DEFAULT_TCP_IDLE_MS, startTcpStunServer, type RunningTcpStunServer } from './tcp-server.js';
 import {
   BindError,
   DEFAULT_RECV_BUFFER_BYTES,
@@ -33,6 +35,9 @@ interface ServerOptions {
   sessionIdle: number;
   summaryInterval: number;
   shutdownDelay: number;
+  tcp?: boolean;
+  tcpIdle: number;
+  maxConnections: number;
 }
 
 /** Pod and node names are DNS names (at most 253 bytes); a STUN attribute could carry more, but
@@ -59,8 +64,8 @@ function httpPortOption(value: string): number | 'off' {
 export function registerServerCommand(program: Command, _io: CommandIo): void {
   program
     .command('server')
-    .description('run the STUN-compatible UDP server a pod runs (RFC 8489 Binding, with pod, node and session counter)')
-    .addOption(new Option('--port <port>', 'UDP port to answer STUN on (0 = any free port)').env('PORT').default(DEFAULT_STUN_PORT).argParser(portOption))
+    .description('run the STUN-compatible server a pod runs, on UDP and TCP (RFC 8489 Binding, with pod, node and request counter)')
+    .addOption(new Option('--port <port>', 'port to answer STUN on, UDP and TCP (0 = any free port)').env('PORT').default(DEFAULT_STUN_PORT).argParser(portOption))
     .addOption(
       new Option('--host <address>', 'IP address to bind; default :: (IPv4 and IPv6), or 0.0.0.0 where IPv6 is missing')
         .env('BIND_HOST')
@@ -116,6 +121,20 @@ export function registerServerCommand(program: Command, _io: CommandIo): void {
         .default(0, '0s')
         .argParser(durationOption),
     )
+    .addOption(new Option('--tcp', 'also answer STUN over TCP on the same port (RFC 8489 section 6.2.2; default: on; env: TCP=on|off)'))
+    .addOption(new Option('--no-tcp', 'answer on UDP only'))
+    .addOption(
+      new Option('--tcp-idle <duration>', 'close a TCP connection that sends no whole request for this long')
+        .env('TCP_IDLE')
+        .default(DEFAULT_TCP_IDLE_MS, '5m')
+        .argParser(durationOption),
+    )
+    .addOption(
+      new Option('--max-connections <n>', 'most TCP connections open at once; one more is reset and counted')
+        .env('MAX_CONNECTIONS')
+        .default(DEFAULT_MAX_CONNECTIONS)
+        .argParser(integerOption(1, 1_000_000)),
+    )
     .action(async (options: ServerOptions) => {
       await runServer(options);
     });
@@ -123,6 +142,8 @@ export function registerServerCommand(program: Command, _io: CommandIo): void {
 
 async function runServer(options: ServerOptions): Promise<void> {
   if (options.sessionIdle <= 0) throw new UsageError('--session-idle must be longer than 0.');
+  if (options.tcpIdle <= 0) throw new UsageError('--tcp-idle must be longer than 0.');
+  const tcpWanted = tcpOption(options.tcp, process.env.TCP);
   // An empty variable (POD_NAME= in a manifest) counts as unset.
   const podName = nonEmpty(options.podName) ?? nonEmpty(process.env.MY_POD_NAME) ?? hostname();
   const nodeName = nonEmpty(options.nodeName) ?? nonEmpty(process.env.MY_NODE_NAME);
@@ -151,6 +172,16 @@ async function runServer(options: ServerOptions): Promise<void> {
     throw error;
   }
 
+  // Same address and port as UDP: one Service target port number serves both protocols.
+  let tcp: RunningTcpStunServer | undefined;
+  if (tcpWanted) {
+    const tcpConfig = { host: stun.address, port: stun.port, podName, nodeName, logger, maxConnections: options.maxConnections, idleMs: options.tcpIdle };
+    tcp = await startTcpStunServer(tcpConfig).catch(async (error: unknown) => {
+      await stun.close();
+      throw error instanceof BindError ? new UsageError(error.message) : error;
+    });
+  }
+
   let shuttingDown = false;
   let http: HttpSidePort | undefined;
   if (options.httpPort !== 'off') {
@@ -158,10 +189,11 @@ async function runServer(options: ServerOptions): Promise<void> {
       http = await startHttpSidePort({
         host: stun.address,
         port: options.httpPort,
-        registry: createServerMetrics(stun),
+        registry: createServerMetrics(stun, { tcp }),
         healthy: () => !shuttingDown,
       });
     } catch (error) {
+      await tcp?.close();
       await stun.close();
       if (error instanceof BindError) throw new UsageError(error.message);
       throw error;
@@ -172,6 +204,7 @@ async function runServer(options: ServerOptions): Promise<void> {
     {
       version: VERSION,
       udp: { address: stun.address, port: stun.port },
+      tcp: tcp ? { address: tcp.address, port: tcp.port, maxConnections: options.maxConnections, idleMs: options.tcpIdle } : 'off',
       http: http ? { address: http.address, port: http.port } : 'off',
       socketBuffers: { receive: stun.bufferSizes.recv, send: stun.bufferSizes.send },
       requestedBuffers: { receive: options.recvBuffer, send: options.sendBuffer },
@@ -184,6 +217,8 @@ async function runServer(options: ServerOptions): Promise<void> {
 
   const signal = await nextSignal();
   shuttingDown = true;
+  // Draining: new TCP connections are refused by the kernel, open ones are answered until the end.
+  tcp?.stopAccepting();
   if (options.shutdownDelay > 0) {
     logger.info({ signal, shutdownDelayMs: options.shutdownDelay }, 'shutting down after the delay; /healthz now fails');
     const early = await nextSignal(options.shutdownDelay);
@@ -191,7 +226,7 @@ async function runServer(options: ServerOptions): Promise<void> {
   } else {
     logger.info({ signal }, 'shutting down');
   }
-  await stun.close();
+  await Promise.all([stun.close(), tcp?.close()]);
   await http?.close();
   const { counters } = stun;
   const drops: Record<string, number> = {};
@@ -203,6 +238,7 @@ async function runServer(options: ServerOptions): Promise<void> {
       drops,
       sendBacklogDrops: counters.sendBacklogDrops,
       activeSessions: stun.activeSessions(),
+      ...(tcp ? { tcp: tcpSummary(tcp) } : {}),
     },
     'server stopped',
   );
@@ -225,6 +261,23 @@ function nextSignal(timeoutMs?: number): Promise<NodeJS.Signals | undefined> {
     process.on('SIGTERM', on);
     process.on('SIGINT', on);
   });
+}
+
+/** --tcp/--no-tcp win; then TCP (read here: commander takes any value of a flag's variable as "set"). */
+export function tcpOption(flag: boolean | undefined, env: string | undefined): boolean {
+  if (flag !== undefined) return flag;
+  const raw = env?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return true;
+  if (['on', 'true', '1', 'yes'].includes(raw)) return true;
+  if (['off', 'false', '0', 'no'].includes(raw)) return false;
+  throw new UsageError(`TCP must be on or off, got "${env}".`);
+}
+
+/** The TCP counters without the zeros, for the last log line. */
+function tcpSummary(tcp: RunningTcpStunServer): Record<string, unknown> {
+  const { accepted, requests, replies, refused, closed, drops } = tcp.counters;
+  const nonZero = (record: Record<string, number>) => Object.fromEntries(Object.entries(record).filter(([, count]) => count > 0));
+  return { accepted, requests, replies, refused: nonZero(refused), closed: nonZero(closed), drops: nonZero(drops) };
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -1,8 +1,7 @@
 // The HTTP side port: /healthz for the readiness probe, /metrics for Prometheus.
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
-import { formatEndpoint } from '../common/ip-address.js';
-import { BindError } from './udp-server.js';
+import { listen } from './listen.js';
 
 export interface HttpSidePort {
   address: string;
@@ -42,20 +41,7 @@ export async function startHttpSidePort(options: HttpSidePortOptions): Promise<H
   // A probe that hangs must not keep the process alive at shutdown.
   server.keepAliveTimeout = 5_000;
 
-  await new Promise<void>((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException): void => {
-      const what = error.code === 'EADDRINUSE' ? 'is already in use' : `cannot be bound (${error.code ?? error.message})`;
-      reject(new BindError(`HTTP ${formatEndpoint(options.host, options.port)} ${what}`, error.code));
-    };
-    server.once('error', onError);
-    server.listen({ host: options.host, port: options.port, ipv6Only: false }, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
-  const bound = server.address();
-  const port = typeof bound === 'object' && bound !== null ? bound.port : options.port;
-  const address = typeof bound === 'object' && bound !== null ? bound.address : options.host;
+  const { address, port } = await listen(server, 'HTTP', options.host, options.port);
   return {
     address,
     port,

@@ -103,6 +103,7 @@ t.test('the server Deployment: 3 replicas, downward API names, probe on /healthz
     container.ports.map((p: any) => [p.name, p.containerPort, p.protocol]),
     [
       ['stun', 3478, 'UDP'],
+      ['stun-tcp', 3478, 'TCP'],
       ['http', 8080, 'TCP'],
     ],
   );
@@ -117,11 +118,16 @@ t.test('the server Deployment: 3 replicas, downward API names, probe on /healthz
   t.equal(pod.automountServiceAccountToken, false, 'the server gets no API token');
 });
 
-t.test('the Service: LoadBalancer, UDP 3478 to the stun port, ClientIP affinity, Local policy, selects the server pods', async (t) => {
+t.test('the Service: LoadBalancer, UDP and TCP 3478 to the stun ports, ClientIP affinity, Local policy, selects the server pods', async (t) => {
   const service = find(base, 'Service', 'affinity-tester');
   const deployment = find(base, 'Deployment', 'affinity-tester');
   t.equal(service.spec.type, 'LoadBalancer');
-  t.same(service.spec.ports, [{ name: 'stun', protocol: 'UDP', port: 3478, targetPort: 'stun' }]);
+  t.same(service.spec.ports, [
+    { name: 'stun', protocol: 'UDP', port: 3478, targetPort: 'stun' },
+    { name: 'stun-tcp', protocol: 'TCP', port: 3478, targetPort: 'stun-tcp' },
+  ]);
+  const containerPorts = deployment.spec.template.spec.containers[0].ports.map((p: any) => p.name);
+  for (const port of service.spec.ports) t.ok(containerPorts.includes(port.targetPort), `${port.name} targets a named container port`);
   t.equal(service.spec.sessionAffinity, 'ClientIP');
   t.equal(service.spec.externalTrafficPolicy, 'Local');
   t.same(service.spec.selector, deployment.spec.template.metadata.labels);

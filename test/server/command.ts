@@ -1,11 +1,14 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { connect, createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { decodeBindingResponse, encodeBindingRequest } from '../../common/stun/codec.js';
 import { encodeTransactionId } from '../../common/stun/transaction-id.js';
 import { CLI_PATH, runCli } from '../fixtures/cli.js';
 import { openTestSocket } from '../fixtures/stun-client.js';
+import { connectTcpTestClient } from '../fixtures/stun-tcp-client.js';
+import { tcpOption } from '../../server/command.js';
 
 interface LogLine {
   msg: string;
@@ -15,7 +18,7 @@ interface LogLine {
 /** The test's environment without the variables the server reads. */
 function cleanEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const name of ['PORT', 'BIND_HOST', 'POD_NAME', 'MY_POD_NAME', 'NODE_NAME', 'MY_NODE_NAME', 'HTTP_PORT', 'LOG_LEVEL']) delete env[name];
+  for (const name of ['PORT', 'BIND_HOST', 'POD_NAME', 'MY_POD_NAME', 'NODE_NAME', 'MY_NODE_NAME', 'HTTP_PORT', 'LOG_LEVEL', 'TCP', 'TCP_IDLE', 'MAX_CONNECTIONS']) delete env[name];
   return env;
 }
 
@@ -117,6 +120,8 @@ t.test('affinity-tester server with a bad flag value prints one line (plus the u
     ['--port', '0', '--http-port', 'off', '--host', 'nowhere.example'],
     ['--port', '0', '--http-port', 'off', '--no-such-flag'],
     ['--port', '0', '--http-port', 'off', '--pod-name', 'p'.repeat(254)],
+    ['--port', '0', '--http-port', 'off', '--tcp-idle', '0s'],
+    ['--port', '0', '--http-port', 'off', '--max-connections', '0'],
   ]) {
     const result = await runCli(['server', ...args], { timeoutMs: 10_000 });
     t.equal(result.code, 2, args.join(' '));
@@ -134,7 +139,7 @@ t.test('affinity-tester server with PORT out of range in the environment exits 2
 t.test('affinity-tester server --help lists every flag with its environment variable', async (t) => {
   const result = await runCli(['server', '--help']);
   t.equal(result.code, 0);
-  for (const env of ['SHUTDOWN_DELAY', 'PORT', 'BIND_HOST', 'POD_NAME', 'MY_POD_NAME', 'NODE_NAME', 'HTTP_PORT', 'LOG_LEVEL', 'RECV_BUFFER_BYTES', 'SEND_BUFFER_BYTES', 'MAX_SESSIONS', 'SESSION_IDLE', 'SUMMARY_INTERVAL']) {
+  for (const env of ['SHUTDOWN_DELAY', 'PORT', 'BIND_HOST', 'POD_NAME', 'MY_POD_NAME', 'NODE_NAME', 'HTTP_PORT', 'LOG_LEVEL', 'RECV_BUFFER_BYTES', 'SEND_BUFFER_BYTES', 'MAX_SESSIONS', 'SESSION_IDLE', 'SUMMARY_INTERVAL', 'TCP', 'TCP_IDLE', 'MAX_CONNECTIONS']) {
     t.match(result.stdout, new RegExp(`\\b${env}\\b`), env);
   }
 });
@@ -166,4 +171,86 @@ t.test('a second signal during --shutdown-delay stops the server at once', async
   server.child.kill('SIGINT');
   t.equal((await server.exited).code, 0);
   t.ok(Date.now() - before < 5000, 'did not wait the minute');
+});
+
+/** 'connected' (then closed at once) or the error code of a TCP connect to 127.0.0.1:`port`. */
+function tryConnect(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const probe = connect({ port, host: '127.0.0.1' });
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve('connected');
+    });
+    probe.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+  });
+}
+
+t.test('affinity-tester server answers STUN over TCP on the UDP port, and logs the TCP counters when it stops', async (t) => {
+  const server = startServer(['--port', '0', '--http-port', 'off', '--host', '127.0.0.1', '--pod-name', 'pod-tcp', '--max-connections', '7']);
+  t.teardown(() => server.child.kill('SIGKILL'));
+  const started = await server.started;
+  const udp = started.udp as { port: number };
+  t.same(started.tcp, { address: '127.0.0.1', port: udp.port, maxConnections: 7, idleMs: 300_000 });
+  const client = await connectTcpTestClient(udp.port, '127.0.0.1');
+  for (let sequence = 0; sequence < 2; sequence++) {
+    const decoded = decodeBindingResponse((await client.ask(encodeBindingRequest({ transactionId: encodeTransactionId(4, sequence) })))!);
+    t.same(decoded.ok && [decoded.response.podName, decoded.response.sessionRequestCount], ['pod-tcp', sequence + 1]);
+  }
+  client.socket.end();
+  await client.closed;
+  server.child.kill('SIGTERM');
+  t.equal((await server.exited).code, 0);
+  const stopped = server.lines.find((line) => line.msg === 'server stopped');
+  t.match(stopped, { requests: 0, tcp: { accepted: 1, requests: 2, replies: 2, refused: {}, closed: { 'client-closed': 1 }, drops: {} } });
+});
+
+t.test('affinity-tester server --no-tcp, or TCP=off, answers on UDP only', async (t) => {
+  for (const [args, env] of [
+    [['--no-tcp'], {}],
+    [[], { TCP: 'off' }],
+  ] as const) {
+    const server = startServer(['--port', '0', '--http-port', 'off', '--host', '127.0.0.1', ...args], env);
+    t.teardown(() => server.child.kill('SIGKILL'));
+    const started = await server.started;
+    t.equal(started.tcp, 'off', args.join(' ') || 'TCP=off');
+    t.equal(await tryConnect((started.udp as { port: number }).port), 'ECONNREFUSED', 'nothing listens on TCP');
+    server.child.kill('SIGTERM');
+    await server.exited;
+  }
+});
+
+t.test('tcpOption(): the flag wins, then TCP on/off (true/false, 1/0, yes/no), empty is the default on, anything else a usage error', async (t) => {
+  t.equal(tcpOption(false, 'on'), false);
+  t.equal(tcpOption(true, 'off'), true);
+  t.equal(tcpOption(undefined, undefined), true);
+  t.equal(tcpOption(undefined, ''), true);
+  t.same(['on', 'TRUE', '1', 'yes', 'off', 'False', '0', 'no'].map((value) => tcpOption(undefined, value)), [true, true, true, true, false, false, false, false]);
+  t.throws(() => tcpOption(undefined, 'maybe'), { name: 'UsageError', message: 'TCP must be on or off, got "maybe".' });
+});
+
+t.test('affinity-tester server on a TCP port in use (its UDP port free) prints one line and exits 2', async (t) => {
+  const holder = createServer();
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => holder.close());
+  const port = (holder.address() as { port: number }).port;
+  const result = await runCli(['server', '--host', '127.0.0.1', '--port', String(port), '--http-port', 'off']);
+  t.equal(result.code, 2);
+  t.equal(result.stderr, `affinity-tester: TCP 127.0.0.1:${port} is already in use\n`);
+});
+
+t.test('affinity-tester server --shutdown-delay drains TCP: open connections answered, new ones refused, then closed', async (t) => {
+  const server = startServer(['--port', '0', '--http-port', 'off', '--host', '127.0.0.1', '--shutdown-delay', '1m']);
+  t.teardown(() => server.child.kill('SIGKILL'));
+  const port = ((await server.started).udp as { port: number }).port;
+  const client = await connectTcpTestClient(port, '127.0.0.1');
+  await client.ask(encodeBindingRequest({ transactionId: encodeTransactionId(6, 0) }));
+  server.child.kill('SIGTERM');
+  // The drain has begun once new connections are refused; until then a connect may still be taken.
+  while ((await tryConnect(port)) !== 'ECONNREFUSED');
+  const decoded = decodeBindingResponse((await client.ask(encodeBindingRequest({ transactionId: encodeTransactionId(6, 1) })))!);
+  t.equal(decoded.ok && decoded.response.sessionRequestCount, 2, 'still answered during the delay');
+  server.child.kill('SIGINT');
+  t.equal(await client.closed, 'closed', 'closed by the server at the end of the drain');
+  t.equal((await server.exited).code, 0);
+  t.match(server.lines.find((line) => line.msg === 'server stopped'), { tcp: { replies: 2, closed: { shutdown: 1 } } });
 });

@@ -6,6 +6,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino, type Logger } from 'pino';
 import { UsageError } from '../common/errors.js';
 import { parseIp } from '../common/ip-address.js';
+import { DEFAULT_STUN_PORT } from '../common/stun/constants.js';
 import { LOG_LEVELS, durationOption, integerOption, portOption } from '../common/options.js';
 import { VERSION } from '../common/version.js';
 import { startHttpSidePort, type HttpSidePort } from './http.js';
@@ -15,7 +16,6 @@ import {
   BindError,
   DEFAULT_RECV_BUFFER_BYTES,
   DEFAULT_SEND_BUFFER_BYTES,
-  DEFAULT_STUN_PORT,
   startStunServer,
   type RunningStunServer,
 } from './udp-server.js';

@@ -3,6 +3,7 @@
 import { createSocket, type Socket, type SocketOptions, type SocketType } from 'node:dgram';
 import type { Logger } from 'pino';
 import { parseIp, formatEndpoint } from '../common/ip-address.js';
+import { DEFAULT_STUN_PORT } from '../common/stun/constants.js';
 import { SOFTWARE } from '../common/version.js';
 import { Responder, type DropReason, type ResponderCounters } from './responder.js';
 
@@ -52,7 +53,6 @@ export interface RunningStunServer {
   close(): Promise<void>;
 }
 
-export const DEFAULT_STUN_PORT = 3478;
 export const DEFAULT_RECV_BUFFER_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_SEND_BUFFER_BYTES = 1024 * 1024;
 /** Replies waiting in libuv beyond this are dropped rather than queued without bound. */

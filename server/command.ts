@@ -1,14 +1,15 @@
 // `affinity-tester server`: the STUN-compatible UDP server every pod runs, with its HTTP side
 // port. Flags and environment variables in, a running server out; exits 0 on SIGTERM/SIGINT.
-import type { CommandIo } from '../common/command-io.js';
 import { hostname } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino, type Logger } from 'pino';
-import { UsageError } from '../common/errors.js';
+import type { CommandIo } from '../common/command-io.js';
+import { ExitCode, SetupError, UsageError } from '../common/errors.js';
 import { parseIp } from '../common/ip-address.js';
 import { DEFAULT_STUN_PORT } from '../common/stun/constants.js';
 import { LOG_LEVELS, durationOption, integerOption, portOption } from '../common/options.js';
 import { VERSION } from '../common/version.js';
+import { totalsOf } from './counter-summary.js';
 import { startHttpSidePort, type HttpSidePort } from './http.js';
 import { createServerMetrics } from './metrics.js';
 import { DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE_MS } from './session-table.js';
@@ -56,7 +57,7 @@ function httpPortOption(value: string): number | 'off' {
   }
 }
 
-export function registerServerCommand(program: Command, _io: CommandIo): void {
+export function registerServerCommand(program: Command, io: CommandIo): void {
   program
     .command('server')
     .description('run the STUN-compatible UDP server a pod runs (RFC 8489 Binding, with pod, node and session counter)')
@@ -117,19 +118,25 @@ export function registerServerCommand(program: Command, _io: CommandIo): void {
         .argParser(durationOption),
     )
     .action(async (options: ServerOptions) => {
-      await runServer(options);
+      await runServer(options, io);
+      io.setExitCode(ExitCode.Ok);
     });
 }
 
-async function runServer(options: ServerOptions): Promise<void> {
+/** A socket that cannot be bound stops the run before it starts (the CLI says so, exit 2). */
+function setupErrorOf(error: BindError): SetupError {
+  return new SetupError(error.code === 'EADDRINUSE' ? 'port-in-use' : 'socket-open', error.message);
+}
+
+async function runServer(options: ServerOptions, io: CommandIo): Promise<void> {
   if (options.sessionIdle <= 0) throw new UsageError('--session-idle must be longer than 0.');
   // An empty variable (POD_NAME= in a manifest) counts as unset.
-  const podName = nonEmpty(options.podName) ?? nonEmpty(process.env.MY_POD_NAME) ?? hostname();
-  const nodeName = nonEmpty(options.nodeName) ?? nonEmpty(process.env.MY_NODE_NAME);
+  const podName = nonEmpty(options.podName) ?? nonEmpty(io.env.MY_POD_NAME) ?? hostname();
+  const nodeName = nonEmpty(options.nodeName) ?? nonEmpty(io.env.MY_NODE_NAME);
   const logger: Logger = pino(
     { level: options.logLevel, base: { pod: podName, node: nodeName }, timestamp: pino.stdTimeFunctions.isoTime },
-    // Synchronous: the last lines (final counters) must reach stdout before the process exits.
-    pino.destination({ dest: 1, sync: true }),
+    // Each line written at once: the last ones (final counters) must be out before the process exits.
+    { write: (line: string) => io.out(line) },
   );
 
   let stun: RunningStunServer;
@@ -147,8 +154,7 @@ async function runServer(options: ServerOptions): Promise<void> {
       summaryIntervalMs: options.summaryInterval,
     });
   } catch (error) {
-    if (error instanceof BindError) throw new UsageError(error.message);
-    throw error;
+    throw error instanceof BindError ? setupErrorOf(error) : error;
   }
 
   let shuttingDown = false;
@@ -163,8 +169,7 @@ async function runServer(options: ServerOptions): Promise<void> {
       });
     } catch (error) {
       await stun.close();
-      if (error instanceof BindError) throw new UsageError(error.message);
-      throw error;
+      throw error instanceof BindError ? setupErrorOf(error) : error;
     }
   }
 
@@ -193,19 +198,7 @@ async function runServer(options: ServerOptions): Promise<void> {
   }
   await stun.close();
   await http?.close();
-  const { counters } = stun;
-  const drops: Record<string, number> = {};
-  for (const [reason, count] of Object.entries(counters.drops)) if (count > 0) drops[reason] = count;
-  logger.info(
-    {
-      requests: counters.requests,
-      replies: counters.replies,
-      drops,
-      sendBacklogDrops: counters.sendBacklogDrops,
-      activeSessions: stun.activeSessions(),
-    },
-    'server stopped',
-  );
+  logger.info({ ...totalsOf(stun.counters), activeSessions: stun.activeSessions() }, 'server stopped');
 }
 
 /**

@@ -1,14 +1,16 @@
 // `affinity-tester server`: the STUN-compatible server every pod runs (UDP, and TCP on the same
 // port), with its HTTP side port. Flags and environment variables in, a running server out;
 // exits 0 on SIGTERM/SIGINT.
-import type { CommandIo } from '../common/command-io.js';
 import { hostname } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino, type Logger } from 'pino';
-import { UsageError } from '../common/errors.js';
+import type { CommandIo } from '../common/command-io.js';
+import { ExitCode, SetupError, UsageError } from '../common/errors.js';
 import { parseIp } from '../common/ip-address.js';
+import { DEFAULT_STUN_PORT } from '../common/stun/constants.js';
 import { LOG_LEVELS, durationOption, integerOption, portOption } from '../common/options.js';
 import { VERSION } from '../common/version.js';
+import { totalsOf } from './counter-summary.js';
 import { startHttpSidePort, type HttpSidePort } from './http.js';
 import { createServerMetrics } from './metrics.js';
 import { DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE_MS } from './session-table.js';
@@ -17,7 +19,6 @@ import {
   BindError,
   DEFAULT_RECV_BUFFER_BYTES,
   DEFAULT_SEND_BUFFER_BYTES,
-  DEFAULT_STUN_PORT,
   startStunServer,
   type RunningStunServer,
 } from './udp-server.js';
@@ -61,7 +62,7 @@ function httpPortOption(value: string): number | 'off' {
   }
 }
 
-export function registerServerCommand(program: Command, _io: CommandIo): void {
+export function registerServerCommand(program: Command, io: CommandIo): void {
   program
     .command('server')
     .description('run the STUN-compatible server a pod runs, on UDP and TCP (RFC 8489 Binding, with pod, node and request counter)')
@@ -136,21 +137,27 @@ export function registerServerCommand(program: Command, _io: CommandIo): void {
         .argParser(integerOption(1, 1_000_000)),
     )
     .action(async (options: ServerOptions) => {
-      await runServer(options);
+      await runServer(options, io);
+      io.setExitCode(ExitCode.Ok);
     });
 }
 
-async function runServer(options: ServerOptions): Promise<void> {
+/** A socket that cannot be bound stops the run before it starts (the CLI says so, exit 2). */
+function setupErrorOf(error: BindError): SetupError {
+  return new SetupError(error.code === 'EADDRINUSE' ? 'port-in-use' : 'socket-open', error.message);
+}
+
+async function runServer(options: ServerOptions, io: CommandIo): Promise<void> {
   if (options.sessionIdle <= 0) throw new UsageError('--session-idle must be longer than 0.');
   if (options.tcpIdle <= 0) throw new UsageError('--tcp-idle must be longer than 0.');
-  const tcpWanted = tcpOption(options.tcp, process.env.TCP);
+  const tcpWanted = tcpOption(options.tcp, io.env.TCP);
   // An empty variable (POD_NAME= in a manifest) counts as unset.
-  const podName = nonEmpty(options.podName) ?? nonEmpty(process.env.MY_POD_NAME) ?? hostname();
-  const nodeName = nonEmpty(options.nodeName) ?? nonEmpty(process.env.MY_NODE_NAME);
+  const podName = nonEmpty(options.podName) ?? nonEmpty(io.env.MY_POD_NAME) ?? hostname();
+  const nodeName = nonEmpty(options.nodeName) ?? nonEmpty(io.env.MY_NODE_NAME);
   const logger: Logger = pino(
     { level: options.logLevel, base: { pod: podName, node: nodeName }, timestamp: pino.stdTimeFunctions.isoTime },
-    // Synchronous: the last lines (final counters) must reach stdout before the process exits.
-    pino.destination({ dest: 1, sync: true }),
+    // Each line written at once: the last ones (final counters) must be out before the process exits.
+    { write: (line: string) => io.out(line) },
   );
 
   let stun: RunningStunServer;
@@ -168,8 +175,7 @@ async function runServer(options: ServerOptions): Promise<void> {
       summaryIntervalMs: options.summaryInterval,
     });
   } catch (error) {
-    if (error instanceof BindError) throw new UsageError(error.message);
-    throw error;
+    throw error instanceof BindError ? setupErrorOf(error) : error;
   }
 
   // Same address and port as UDP: one Service target port number serves both protocols.
@@ -178,7 +184,7 @@ async function runServer(options: ServerOptions): Promise<void> {
     const tcpConfig = { host: stun.address, port: stun.port, podName, nodeName, logger, maxConnections: options.maxConnections, idleMs: options.tcpIdle };
     tcp = await startTcpStunServer(tcpConfig).catch(async (error: unknown) => {
       await stun.close();
-      throw error instanceof BindError ? new UsageError(error.message) : error;
+      throw error instanceof BindError ? setupErrorOf(error) : error;
     });
   }
 
@@ -195,8 +201,7 @@ async function runServer(options: ServerOptions): Promise<void> {
     } catch (error) {
       await tcp?.close();
       await stun.close();
-      if (error instanceof BindError) throw new UsageError(error.message);
-      throw error;
+      throw error instanceof BindError ? setupErrorOf(error) : error;
     }
   }
 
@@ -228,18 +233,8 @@ async function runServer(options: ServerOptions): Promise<void> {
   }
   await Promise.all([stun.close(), tcp?.close()]);
   await http?.close();
-  const { counters } = stun;
-  const drops: Record<string, number> = {};
-  for (const [reason, count] of Object.entries(counters.drops)) if (count > 0) drops[reason] = count;
   logger.info(
-    {
-      requests: counters.requests,
-      replies: counters.replies,
-      drops,
-      sendBacklogDrops: counters.sendBacklogDrops,
-      activeSessions: stun.activeSessions(),
-      ...(tcp ? { tcp: tcpSummary(tcp) } : {}),
-    },
+    { ...totalsOf(stun.counters), activeSessions: stun.activeSessions(), ...(tcp ? { tcp: tcpSummary(tcp) } : {}) },
     'server stopped',
   );
 }

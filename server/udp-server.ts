@@ -2,9 +2,13 @@
 // core, sends the reply. Everything that is not a socket lives in server/responder.ts.
 import { createSocket, type Socket, type SocketOptions, type SocketType } from 'node:dgram';
 import type { Logger } from 'pino';
+import { monotonicClock, type Clock } from '../common/clock.js';
 import { parseIp, formatEndpoint } from '../common/ip-address.js';
+import { DEFAULT_STUN_PORT } from '../common/stun/constants.js';
 import { SOFTWARE } from '../common/version.js';
-import { Responder, type DropReason, type ResponderCounters } from './responder.js';
+import { summaryOf, totalsOf } from './counter-summary.js';
+import { NewSessionLogBudget } from './new-session-log.js';
+import { Responder, type ResponderCounters } from './responder.js';
 
 export interface StunServerConfig {
   /** Address to bind. Default `::` (dual-stack), falling back to 0.0.0.0 where IPv6 is missing. */
@@ -26,7 +30,21 @@ export interface StunServerConfig {
   summaryIntervalMs?: number;
   /** At most this many "new session" log lines per second; the rest are counted. Default 20. */
   newSessionLogsPerSecond?: number;
+  /** Milliseconds on a clock that never steps (idle expiry must not follow the wall clock). */
+  clock?: Clock;
+  /** What runs the summary every summaryIntervalMs; tests pass one they fire by hand. */
+  ticker?: Ticker;
 }
+
+/** Calls `tick` every `ms` until the returned function is called. */
+export type Ticker = (ms: number, tick: () => void) => () => void;
+
+/** setInterval, not keeping the process alive for its sake. */
+const intervalTicker: Ticker = (ms, tick) => {
+  const timer = setInterval(tick, ms);
+  timer.unref();
+  return () => clearInterval(timer);
+};
 
 /**
  * Send failures are not counted: node:dgram reports them only to a per-datagram callback, which
@@ -52,7 +70,6 @@ export interface RunningStunServer {
   close(): Promise<void>;
 }
 
-export const DEFAULT_STUN_PORT = 3478;
 export const DEFAULT_RECV_BUFFER_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_SEND_BUFFER_BYTES = 1024 * 1024;
 /** Replies waiting in libuv beyond this are dropped rather than queued without bound. */
@@ -99,15 +116,11 @@ export async function startStunServer(config: StunServerConfig): Promise<Running
   });
   const counters: ServerCounters = Object.assign(responder.counters, { sendBacklogDrops: 0 });
   const bound = socket.address();
-
-  // A rate limit on "new session" lines: a flood of fresh ids must not become a flood of logs.
-  const newSessionBudget = config.newSessionLogsPerSecond ?? 20;
-  let newSessionWindow = 0;
-  let newSessionLogged = 0;
-  let newSessionSuppressed = 0;
+  const clock = config.clock ?? monotonicClock;
+  const newSessionLog = new NewSessionLogBudget(config.newSessionLogsPerSecond ?? 20);
 
   socket.on('message', (datagram, rinfo) => {
-    const now = monotonicNow();
+    const now = clock();
     const result = responder.respond(datagram, rinfo.address, rinfo.port, now);
     if ('drop' in result) return;
     if (socket.getSendQueueCount() > MAX_SEND_QUEUE) {
@@ -119,19 +132,9 @@ export async function startStunServer(config: StunServerConfig): Promise<Running
     }
     socket.send(result.reply, rinfo.port, rinfo.address);
     if (result.sessionRequestCount === 1 && logger !== undefined) {
-      const second = Math.floor(now / 1000);
-      if (second !== newSessionWindow) {
-        if (newSessionSuppressed > 0) logger.info({ suppressed: newSessionSuppressed }, 'more new sessions not logged');
-        newSessionWindow = second;
-        newSessionLogged = 0;
-        newSessionSuppressed = 0;
-      }
-      if (newSessionLogged < newSessionBudget) {
-        newSessionLogged++;
-        logger.info({ session: result.sessionId.toString(16).padStart(12, '0'), from: formatEndpoint(rinfo.address, rinfo.port) }, 'new session');
-      } else {
-        newSessionSuppressed++;
-      }
+      const decision = newSessionLog.admit(now);
+      if (decision.suppressed > 0) logger.info({ suppressed: decision.suppressed }, 'more new sessions not logged');
+      if (decision.log) logger.info({ session: result.sessionId.toString(16).padStart(12, '0'), from: formatEndpoint(rinfo.address, rinfo.port) }, 'new session');
     }
   });
   socket.on('error', (error) => {
@@ -139,28 +142,18 @@ export async function startStunServer(config: StunServerConfig): Promise<Running
     logger?.warn({ err: error.message }, 'socket error');
   });
 
-  let summary: NodeJS.Timeout | undefined;
+  let stopSummary: (() => void) | undefined;
   const summaryIntervalMs = config.summaryIntervalMs ?? 60_000;
   if (logger !== undefined && summaryIntervalMs > 0) {
-    let previous = snapshot(counters);
-    summary = setInterval(() => {
-      const current = snapshot(counters);
-      const seconds = summaryIntervalMs / 1000;
-      logger.info(
-        {
-          requests: current.requests,
-          replies: current.replies,
-          drops: current.drops,
-          requestsPerSecond: Math.round((current.requests - previous.requests) / seconds),
-          repliesPerSecond: Math.round((current.replies - previous.replies) / seconds),
-          sendBacklogDrops: counters.sendBacklogDrops,
-          activeSessions: responder.sessions.activeCount(monotonicNow()),
-        },
-        'summary',
-      );
+    let previous = totalsOf(counters);
+    let previousAt = clock();
+    stopSummary = (config.ticker ?? intervalTicker)(summaryIntervalMs, () => {
+      const current = totalsOf(counters);
+      const now = clock();
+      logger.info({ ...summaryOf(previous, current, now - previousAt), activeSessions: responder.sessions.activeCount(now) }, 'summary');
       previous = current;
-    }, summaryIntervalMs);
-    summary.unref();
+      previousAt = now;
+    });
   }
 
   let closing: Promise<void> | undefined;
@@ -170,10 +163,10 @@ export async function startStunServer(config: StunServerConfig): Promise<Running
     counters,
     bufferSizes,
     fullReplySize: responder.fullReplySize(),
-    activeSessions: () => responder.sessions.activeCount(monotonicNow()),
+    activeSessions: () => responder.sessions.activeCount(clock()),
     close: () => {
       closing ??= new Promise<void>((resolve) => {
-        if (summary) clearInterval(summary);
+        stopSummary?.();
         socket.close(() => resolve());
       });
       return closing;
@@ -188,11 +181,6 @@ export async function startStunServer(config: StunServerConfig): Promise<Running
  */
 function literalLookup(address: string, family: number, callback: (error: Error | null, address: string, family: number) => void): void {
   callback(null, address, family);
-}
-
-/** Milliseconds on a clock that never jumps (idle expiry must not follow wall-clock changes). */
-function monotonicNow(): number {
-  return performance.now();
 }
 
 function bindSocket(type: SocketType, host: string, port: number): Promise<Socket> {
@@ -234,10 +222,4 @@ function sizeBuffers(socket: Socket, recv: number, send: number, logger: Logger 
     logger?.warn({ requested: send, err: (error as Error).message }, 'could not size the send buffer');
   }
   return { recv: socket.getRecvBufferSize(), send: socket.getSendBufferSize() };
-}
-
-function snapshot(counters: ServerCounters): { requests: number; replies: number; drops: Partial<Record<DropReason, number>> } {
-  const drops: Partial<Record<DropReason, number>> = {};
-  for (const [reason, count] of Object.entries(counters.drops) as [DropReason, number][]) if (count > 0) drops[reason] = count;
-  return { requests: counters.requests, replies: counters.replies, drops };
 }

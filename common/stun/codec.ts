@@ -238,21 +238,6 @@ export function encodeBindingRequest(options: BindingRequestOptions): Buffer {
   return message;
 }
 
-/** XOR-MAPPED-ADDRESS for `address`, as an attribute ready to copy. Undefined if not an IP. */
-export function xorMappedAddressAttribute(address: string, port: number, transactionId: Buffer): Buffer | undefined {
-  const ip = parseIp(address);
-  if (ip === undefined) return undefined;
-  const value = Buffer.allocUnsafe(4 + ip.bytes.length);
-  value[0] = 0;
-  value[1] = ip.family === 4 ? Family.IPv4 : Family.IPv6;
-  value.writeUInt16BE(port ^ (MAGIC_COOKIE >>> 16), 2);
-  ip.bytes.copy(value, 4);
-  xorAddressBytes(value.subarray(4), transactionId);
-  const attribute = Buffer.allocUnsafe(4 + value.length);
-  writeAttribute(attribute, 0, Attribute.XorMappedAddress, value);
-  return attribute;
-}
-
 const WITH_COUNT = 1;
 const WITH_POD = 2;
 const WITH_NODE = 4;
@@ -288,19 +273,6 @@ export class BindingResponseEncoder {
     this.podName = identity.podName ? encodeTextAttribute(Attribute.PodName, identity.podName) : undefined;
     this.nodeName = identity.nodeName ? encodeTextAttribute(Attribute.NodeName, identity.nodeName) : undefined;
     this.identity = this.podName && this.nodeName ? Buffer.concat([this.software, this.podName, this.nodeName]) : undefined;
-  }
-
-  /**
-   * The reply to the request whose transaction id is `transactionId`, for a client seen at
-   * `xorMappedAddress` (from xorMappedAddressAttribute).
-   */
-  encode(transactionId: Buffer, xorMappedAddress: Buffer, sessionRequestCount: number | undefined, budget: number): Buffer {
-    const parts = this.plan(xorMappedAddress.length, sessionRequestCount, budget);
-    const reply = Buffer.allocUnsafe(parts >>> PLAN_SIZE_SHIFT);
-    writeHeader(reply, MessageType.BindingSuccess, reply.length - HEADER_LENGTH, transactionId);
-    xorMappedAddress.copy(reply, HEADER_LENGTH);
-    this.writeOptional(reply, HEADER_LENGTH + xorMappedAddress.length, parts, sessionRequestCount);
-    return reply;
   }
 
   /**
@@ -422,7 +394,10 @@ function encodeTextAttribute(type: number, text: string): Buffer {
   return attribute;
 }
 
-/** A Binding Success Response built in one call, for tests and tools (the server reuses an encoder). */
+/**
+ * A Binding Success Response built in one call, for tests and tools: the server's encoder,
+ * handed a bare request header that carries `transactionId`.
+ */
 export function encodeBindingSuccess(options: {
   transactionId: Buffer;
   mapped: { address: string; port: number };
@@ -430,11 +405,14 @@ export function encodeBindingSuccess(options: {
   sessionRequestCount?: number;
   budget?: number;
 }): Buffer {
-  const xma = xorMappedAddressAttribute(options.mapped.address, options.mapped.port, options.transactionId);
-  if (xma === undefined) throw new TypeError(`not an IP address: ${options.mapped.address}`);
-  return new BindingResponseEncoder(options.identity).encode(
-    options.transactionId,
-    xma,
+  const ip = parseIp(options.mapped.address);
+  if (ip === undefined) throw new TypeError(`not an IP address: ${options.mapped.address}`);
+  const request = Buffer.alloc(HEADER_LENGTH);
+  options.transactionId.copy(request, 8, 0, TRANSACTION_ID_LENGTH);
+  return new BindingResponseEncoder(options.identity).encodeReply(
+    request,
+    ip.bytes,
+    options.mapped.port,
     options.sessionRequestCount,
     options.budget ?? Number.MAX_SAFE_INTEGER,
   );

@@ -2,6 +2,9 @@
 // Our own attributes sit in the comprehension-optional range (0x8000-0xFFFF, RFC 8489
 // section 14), so a STUN peer that does not know them ignores them instead of failing.
 
+/** RFC 8489 section 9: the default port of STUN over UDP (and TCP). */
+export const DEFAULT_STUN_PORT = 3478;
+
 export const HEADER_LENGTH = 20;
 export const MAGIC_COOKIE = 0x2112a442;
 export const TRANSACTION_ID_LENGTH = 12;

@@ -10,11 +10,6 @@ import { TRANSACTION_ID_LENGTH } from './constants.js';
 
 export const MAX_SESSION_INDEX = 0xffffff;
 
-export interface TransactionIdFields {
-  sessionId: number;
-  sequence: number;
-}
-
 /** A random 24-bit prefix identifying one client run. */
 export function newRunId(): number {
   return randomBytes(3).readUIntBE(0, 3);

@@ -1,7 +1,8 @@
 import t from 'tap';
 import { checkMessage, decodeBindingResponse, encodeBindingRequest } from '../../common/stun/codec.js';
 import { encodeTransactionId } from '../../common/stun/transaction-id.js';
-import { DROP_REASONS, Responder, type Drop, type Reply } from '../../server/responder.js';
+import { DROP_REASONS, Responder, type Drop, type DropReason, type Reply } from '../../server/responder.js';
+import { FUZZ_KINDS, Random, fuzzDatagram, type FuzzKind } from '../fixtures/stun-fuzz.js';
 import { RFC5769_IPV4_RESPONSE, RFC5769_REQUEST } from '../fixtures/stun-vectors.js';
 
 const IDENTITY = { software: 'affinity-tester/test', podName: 'pod-a', nodeName: 'node-1' };
@@ -126,4 +127,53 @@ t.test('respond() counts a session again from 1 after it idled past the timeout'
   t.equal((r.respond(request(0, 200), '192.0.2.1', 5000, 0) as Reply).sessionRequestCount, 1);
   t.equal((r.respond(request(1, 200), '192.0.2.1', 5000, 9_000) as Reply).sessionRequestCount, 2);
   t.equal((r.respond(request(2, 200), '192.0.2.1', 5000, 30_000) as Reply).sessionRequestCount, 1);
+});
+
+// The fuzz: generated invalid datagrams (test/fixtures/stun-fuzz.ts), straight into respond().
+// FUZZ_SEED replays another sequence.
+const FUZZ_TOTAL = 100_000;
+const FUZZ_SEED = Number(process.env.FUZZ_SEED ?? 0x5eed);
+
+/** The reasons each kind of invalid datagram may be dropped for; anything else is a bug. */
+const FUZZ_REASONS: Record<FuzzKind, readonly DropReason[]> = {
+  'random-bytes': ['not-stun', 'truncated', 'bad-length', 'bad-cookie', 'truncated-attribute', 'fingerprint-not-last', 'bad-fingerprint', 'not-binding-request'],
+  'bad-length-field': ['bad-length'],
+  'truncated-attribute': ['truncated-attribute'],
+  'huge-attribute-length': ['truncated-attribute'],
+  'wrong-cookie': ['bad-cookie'],
+  // One changed byte: the first (top bits), the length, the cookie, or anything FINGERPRINT covers.
+  'mutated-request': ['not-stun', 'bad-length', 'bad-cookie', 'bad-fingerprint'],
+  'truncated-request': ['truncated', 'bad-length'],
+  'fingerprint-not-last': ['fingerprint-not-last'],
+  'other-message-type': ['not-binding-request'],
+};
+
+t.test(`respond() answers none of ${FUZZ_TOTAL} invalid datagrams, drops each for a reason its kind allows, and still answers a valid request`, async (t) => {
+  const r = responder();
+  const random = new Random(FUZZ_SEED);
+  const seen = new Map<FuzzKind, Set<DropReason>>(FUZZ_KINDS.map((kind) => [kind, new Set()]));
+  let replies = 0;
+  for (let i = 0; i < FUZZ_TOTAL; i++) {
+    const kind = FUZZ_KINDS[i % FUZZ_KINDS.length]!;
+    // Alternate IPv4 and IPv6 sources, as a dual-stack socket delivers them.
+    const result = r.respond(fuzzDatagram(random, kind), i & 1 ? '2001:db8::7' : '192.0.2.7', 1024 + (i & 0xfff), i);
+    if ('drop' in result) seen.get(kind)!.add(result.drop);
+    else replies++;
+  }
+  t.equal(replies, 0, 'no reply');
+  t.equal(r.counters.replies, 0);
+  t.equal(r.counters.requests, FUZZ_TOTAL);
+  t.equal(Object.values(r.counters.drops).reduce((sum, n) => sum + n, 0), FUZZ_TOTAL, 'the drop counters add up to the datagrams');
+  for (const [kind, reasons] of seen) t.same([...reasons].filter((reason) => !FUZZ_REASONS[kind].includes(reason)), [], `${kind}: only the reasons it allows`);
+  t.comment(`drops by reason (seed ${FUZZ_SEED}): ${JSON.stringify(r.counters.drops)}`);
+  for (const reason of ['not-stun', 'truncated', 'bad-length', 'bad-cookie', 'truncated-attribute', 'fingerprint-not-last', 'bad-fingerprint', 'not-binding-request'] as const) {
+    t.ok(r.counters.drops[reason] > 0, `${reason} was exercised (${r.counters.drops[reason]})`);
+  }
+  t.equal(r.sessions.size, 0, 'no invalid datagram created a session');
+
+  for (const address of ['192.0.2.7', '2001:db8::7']) {
+    const result = r.respond(request(0, r.fullReplySize()), address, 40000, FUZZ_TOTAL);
+    const decoded = 'reply' in result ? decodeBindingResponse(result.reply) : undefined;
+    t.same(decoded?.ok && decoded.response.mappedAddress, { family: address.includes(':') ? 6 : 4, address, port: 40000 }, `a valid request from ${address} is answered afterwards`);
+  }
 });

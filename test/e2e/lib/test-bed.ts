@@ -228,10 +228,17 @@ export class TestBed {
     await this.exec(namespace, ['conntrack', '-F', '-f', this.conntrackFamily]);
   }
 
-  /** What kube-proxy runs when a UDP endpoint goes away: its flows must be re-balanced. */
+  /**
+   * What kube-proxy does when a UDP endpoint goes away, so that its flows are re-balanced: delete
+   * the flows whose original destination is the Service and whose reply comes from the pod (its
+   * netlink filter). Not `--dst-nat POD`: conntrack-tools 1.4.7 matches that on IPv4 fields
+   * only, and in the IPv6 bed it deleted the flows of the other pods as well.
+   */
   async deleteEndpointFlows(podIp: string): Promise<void> {
     // Exits 1 when nothing matched, which is not an error here.
-    await run(inNamespace(this.plan.nodeNamespace, ['conntrack', '-D', '-f', this.conntrackFamily, '-p', 'udp', '--orig-dst', this.plan.serviceIp, '--dst-nat', podIp]));
+    await run(
+      inNamespace(this.plan.nodeNamespace, ['conntrack', '-D', '-f', this.conntrackFamily, '-p', 'udp', '--orig-dst', this.plan.serviceIp, '--reply-src', podIp]),
+    );
   }
 
   /** Drops each forwarded request and each reply with `probability`, counting what it drops. */

@@ -1,7 +1,7 @@
-// Builds one bed per IP family, starts the real servers, and runs every scenario in every layout
-// and family it applies to, resetting the bed in between. The families' beds are separate
-// namespaces and run at the same time: each scenario mostly waits for the client's run, so two
-// beds take about as long as one. Shared by the tap test and `npm run e2e`.
+// Builds one bed per IP family and rule layout, starts the real servers, and runs every scenario
+// that applies to them, resetting the bed in between. The beds are separate namespaces and run at
+// the same time: a scenario mostly waits for the client's run (a few seconds of real time), so
+// four beds take little longer than one. Shared by the tap test and `npm run e2e`.
 import { join } from 'node:path';
 import { planBed, runPrefix } from './bed-plan.js';
 import { endpointOf, resetBed, SCENARIOS, serviceFor, type Scenario, type ScenarioContext, type ScenarioOutcome } from './scenarios.js';
@@ -45,19 +45,25 @@ export function plannedRuns(options: SuiteOptions = {}): PlannedRun[] {
   return runs;
 }
 
-/** Every planned run, the families' beds at the same time; outcomes in plan order (IPv4 first). */
+/** Every planned run, all beds at the same time; outcomes in plan order (IPv4 first). */
 export async function runSuite(options: SuiteOptions = {}): Promise<ScenarioOutcome[]> {
   const runs = plannedRuns(options);
-  const families = [...new Set(runs.map((r) => r.family))];
-  // Settled, not Promise.all: a failing bed must not leave the other one running unawaited.
-  const results = await Promise.allSettled(families.map((family) => runBed(family, runs.filter((r) => r.family === family), options)));
+  const beds = new Map<string, PlannedRun[]>();
+  for (const run of runs) {
+    const key = `${run.family}${run.layout[0]}`;
+    beds.set(key, [...(beds.get(key) ?? []), run]);
+  }
+  // Settled, not Promise.all: a failing bed must not leave the others running unawaited.
+  const results = await Promise.allSettled([...beds].map(([key, bedRuns]) => runBed(key, bedRuns, options)));
   const failure = results.find((r) => r.status === 'rejected');
   if (failure !== undefined) throw failure.reason;
   return results.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
 }
 
-async function runBed(family: Family, runs: readonly PlannedRun[], options: SuiteOptions): Promise<ScenarioOutcome[]> {
-  const plan = planBed(`${options.prefix ?? runPrefix(process.pid)}${family}-`, PODS, family);
+/** Runs `runs`, all of one family and layout, on a bed of their own named `<prefix><key>-`. */
+async function runBed(key: string, runs: readonly PlannedRun[], options: SuiteOptions): Promise<ScenarioOutcome[]> {
+  const family = runs[0]!.family;
+  const plan = planBed(`${options.prefix ?? runPrefix(process.pid)}${key}-`, PODS, family);
   const bed = await TestBed.create(plan);
   const outcomes: ScenarioOutcome[] = [];
   try {

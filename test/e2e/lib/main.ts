@@ -15,8 +15,8 @@ function argument(name: string): string | undefined {
 
 const USAGE = `usage: npm run e2e [-- --only 1,2,...] [--layout iptables|nftables] [--family 4|6] [--keep-reports DIR]
 Runs the end-to-end scenarios (needs root): the real client and servers in network namespaces,
-behind a client-side NAT and kube-proxy's rules, over IPv4 and IPv6 (one bed each, at the same
-time; --family picks one), and prints each scenario's client output, the checks against
+behind a client-side NAT and kube-proxy's rules, over IPv4 and IPv6 (a bed per family and layout,
+all at the same time; --family picks one), and prints each scenario's client output, the checks against
 conntrack, and a table. --keep-reports keeps each scenario's client report and
 events (NDJSON) in DIR. Exit code 0 when every scenario passed, 1 otherwise.`;
 

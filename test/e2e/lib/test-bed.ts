@@ -169,9 +169,9 @@ export class TestBed {
   async syncEndpoints(service: ServiceSpec, endpoints: readonly Endpoint[]): Promise<void> {
     const node = this.plan.nodeNamespace;
     const stale = this.endpoints.filter((old) => !endpoints.some((e) => e.ip === old.ip && e.port === old.port));
-    if (this.layout === 'iptables') {
-      await this.exec(node, [iptablesCommands(this.family).restore, '--noflush'], iptablesRestoreInput(this.family, service, endpoints, stale));
-    } else if (this.layout === 'nftables') await this.exec(node, ['nft', '-f', '-'], nftablesTransaction(this.family, service, endpoints, stale));
+    const { restore } = iptablesCommands(this.family);
+    if (this.layout === 'iptables') await this.exec(node, [restore, '--noflush'], iptablesRestoreInput(this.family, service, endpoints, stale));
+    else if (this.layout === 'nftables') await this.exec(node, ['nft', '-f', '-'], nftablesTransaction(this.family, service, endpoints, stale));
     else throw new Error('no layout installed');
     this.endpoints = [...endpoints];
   }

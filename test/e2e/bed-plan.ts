@@ -21,6 +21,17 @@ t.test('planBed() uses only documentation addresses (RFC 5737)', async (t) => {
   t.equal(podByIp(plan, '198.51.100.99'), undefined);
 });
 
+t.test('planBed() for IPv6 uses only 2001:db8::/32 (RFC 3849), one /64 per network, the same names', async (t) => {
+  const plan = planBed('at1-', 2, 6);
+  t.equal(plan.family, 6);
+  const addresses = [plan.clientIp, plan.natInsideIp, plan.natPublicIp, plan.nodeUplinkIp, plan.bridgeIp, plan.serviceIp, ...plan.pods.map((p) => p.ip)];
+  t.same(addresses, ['2001:db8:2::10', '2001:db8:2::1', '2001:db8:113::2', '2001:db8:113::1', '2001:db8:100::1', '2001:db8:113:1::100', '2001:db8:100::11', '2001:db8:100::12']);
+  t.same(plan.prefixLengths, { clientLan: 64, uplink: 64, pods: 64 });
+  t.equal(plan.podCidr, '2001:db8:100::/64');
+  t.same(interfaceNames(plan), interfaceNames(planBed('at1-', 2, 4)));
+  t.equal(podByIp(plan, '2001:db8:100::12')?.name, 'pod-2');
+});
+
 t.test('planBed() refuses a pod count it cannot address or a prefix too long for interface names', async (t) => {
   t.throws(() => planBed('at1-', 0), RangeError);
   t.throws(() => planBed('at1-', 51), RangeError);

@@ -41,6 +41,15 @@ t.test('serviceFlows() shows the port the node gave a flow whose reply tuple cla
   t.same(serviceFlows(parseConntrack(line), '203.0.113.100', 3478), [{ client: '203.0.113.2:45321', seen: '203.0.113.2:21858', backend: '198.51.100.12' }]);
 });
 
+t.test('serviceFlows() writes IPv6 client addresses as [address]:port, as the client reports them', async (t) => {
+  // Captured from the IPv6 bed's node (conntrack -f ipv6).
+  const line =
+    'ipv6     10 udp      17 29 src=2001:db8:113::2 dst=2001:db8:113:1::100 sport=40474 dport=3478 src=2001:db8:100::12 dst=2001:db8:113::2 sport=3478 dport=40474 [ASSURED] mark=0 use=1';
+  t.same(serviceFlows(parseConntrack(line), '2001:db8:113:1::100', 3478), [
+    { client: '[2001:db8:113::2]:40474', seen: '[2001:db8:113::2]:40474', backend: '2001:db8:100::12' },
+  ]);
+});
+
 t.test('natPortsByLocalPort() maps a client socket port to the public port the NAT chose (UDP only)', async (t) => {
   t.same([...natPortsByLocalPort(parseConntrack(nat), '192.0.2.10', '203.0.113.100')], [[56897, 12179]]);
 });

@@ -1,10 +1,12 @@
 // The bed itself, before any client figure is trusted: a probe of our own (lib/probe.ts) reaches
-// the real servers through the client's NAT and the node's kube-proxy rules, in both layouts, and
-// the kernel's conntrack tables agree with what the probe saw. Then teardown leaves nothing.
+// the real servers through the client's NAT and the node's kube-proxy rules, in both layouts and
+// both IP families, and the kernel's conntrack tables agree with what the probe saw. Then
+// teardown leaves nothing.
 import t from 'tap';
+import { formatEndpoint } from '../../common/ip-address.js';
 import { planBed, runPrefix } from './lib/bed-plan.js';
 import { inNamespace, must } from './lib/command.js';
-import type { ServiceSpec } from './lib/service.js';
+import type { Family, ServiceSpec } from './lib/service.js';
 import { leftoverNamespaces, TestBed, unsupportedReason, type Layout } from './lib/test-bed.js';
 import type { ProbeAnswer } from './lib/probe.js';
 
@@ -12,22 +14,29 @@ const reason = await unsupportedReason();
 if (reason !== undefined) {
   t.plan(0, reason);
 } else {
-  const plan = planBed(`${runPrefix(process.pid)}d-`, 3);
-  const bed = await TestBed.create(plan);
-  t.teardown(() => bed.destroy());
-  await Promise.all(plan.pods.map((pod) => bed.startServer(pod)));
-  const service: ServiceSpec = {
-    namespace: 'default',
-    name: 'affinity',
-    portName: 'stun',
-    clusterIp: plan.serviceIp,
-    port: plan.servicePort,
-    sessionAffinity: 'None',
-    stickySeconds: 10800,
-  };
-  const endpoints = plan.pods.map((pod) => ({ ip: pod.ip, port: plan.servicePort }));
+  const LAYOUTS = ['iptables', 'nftables'] satisfies Layout[];
 
-  const probe = async (sockets: number): Promise<ProbeAnswer[]> => {
+  /** What one layout did to the probe in one bed: the answers, and the kernel's tables after. */
+  interface Seen {
+    answers: ProbeAnswer[];
+    backends: Map<string, string>;
+    natPorts: Map<number, number>;
+  }
+
+  const probeThrough = async (bed: TestBed, layout: Layout): Promise<Seen> => {
+    const plan = bed.plan;
+    const service: ServiceSpec = {
+      namespace: 'default',
+      name: 'affinity',
+      portName: 'stun',
+      clusterIp: plan.serviceIp,
+      port: plan.servicePort,
+      sessionAffinity: 'None',
+      stickySeconds: 10800,
+    };
+    await bed.flushConntrack(plan.natNamespace);
+    await bed.flushConntrack(plan.nodeNamespace);
+    await bed.useLayout(layout, service, plan.pods.map((pod) => ({ ip: pod.ip, port: plan.servicePort })));
     const out = await must(
       inNamespace(plan.clientNamespace, [
         process.execPath,
@@ -36,37 +45,51 @@ if (reason !== undefined) {
         new URL('./lib/probe.ts', import.meta.url).pathname,
         plan.serviceIp,
         String(plan.servicePort),
-        String(sockets),
+        '12',
         '2',
       ]),
     );
-    return JSON.parse(out) as ProbeAnswer[];
+    return {
+      answers: JSON.parse(out) as ProbeAnswer[],
+      backends: new Map((await bed.nodeServiceFlows()).map((flow) => [flow.seen, flow.backend])),
+      natPorts: await bed.natPorts(),
+    };
   };
 
-  for (const layout of ['iptables', 'nftables'] satisfies Layout[]) {
-    await t.test(`the ${layout} layout DNATs every probe socket to a pod that conntrack names`, async (t) => {
-      await bed.flushConntrack(plan.natNamespace);
-      await bed.flushConntrack(plan.nodeNamespace);
-      await bed.useLayout(layout, service, endpoints);
-      const answers = await probe(12);
-      t.equal(answers.length, 24, 'every request of every socket was answered');
-      const backends = new Map((await bed.nodeServiceFlows()).map((flow) => [flow.seen, flow.backend]));
-      const natPorts = await bed.natPorts();
-      const podNames = new Set<string>();
-      for (const answer of answers) {
-        // Plain MASQUERADE keeps a free port: the pod sees the NAT's address and the socket's port.
-        t.equal(answer.mapped, `${plan.natPublicIp}:${answer.localPort}`);
-        t.equal(natPorts.get(answer.localPort), answer.localPort);
-        const podIp = backends.get(answer.mapped!);
-        t.equal(plan.pods.find((p) => p.ip === podIp)?.name, answer.pod, `conntrack sends ${answer.mapped} to ${answer.pod}`);
-        podNames.add(answer.pod!);
-      }
-      t.ok(podNames.size >= 2, `random balancing used several pods (${[...podNames].join(', ')})`);
+  // One bed per family, built and probed at the same time: most of the time is processes starting.
+  const families: Family[] = [4, 6];
+  const beds = await Promise.all(
+    families.map(async (family) => {
+      const bed = await TestBed.create(planBed(`${runPrefix(process.pid)}d${family}-`, 3, family));
+      t.teardown(() => bed.destroy());
+      await Promise.all(bed.plan.pods.map((pod) => bed.startServer(pod)));
+      const seen = new Map<Layout, Seen>();
+      for (const layout of LAYOUTS) seen.set(layout, await probeThrough(bed, layout));
+      return { bed, seen };
+    }),
+  );
+
+  for (const { bed, seen } of beds) {
+    const plan = bed.plan;
+    for (const layout of LAYOUTS) {
+      t.test(`the ${layout} layout over IPv${plan.family} DNATs every probe socket to a pod that conntrack names`, async (t) => {
+        const { answers, backends, natPorts } = seen.get(layout)!;
+        t.equal(answers.length, 24, 'every request of every socket was answered');
+        const podNames = new Set<string>();
+        for (const answer of answers) {
+          // Plain MASQUERADE keeps a free port: the pod sees the NAT's address and the socket's port.
+          t.equal(answer.mapped, formatEndpoint(plan.natPublicIp, answer.localPort));
+          t.equal(natPorts.get(answer.localPort), answer.localPort);
+          const podIp = backends.get(answer.mapped!);
+          t.equal(plan.pods.find((p) => p.ip === podIp)?.name, answer.pod, `conntrack sends ${answer.mapped} to ${answer.pod}`);
+          podNames.add(answer.pod!);
+        }
+        t.ok(podNames.size >= 2, `random balancing used several pods (${[...podNames].join(', ')})`);
+      });
+    }
+    t.test(`destroy() removes every namespace of the IPv${plan.family} bed`, async (t) => {
+      await bed.destroy();
+      t.same(await leftoverNamespaces(plan.prefix), []);
     });
   }
-
-  await t.test('destroy() removes every namespace of the bed', async (t) => {
-    await bed.destroy();
-    t.same(await leftoverNamespaces(plan.prefix), []);
-  });
 }

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { endpointChain, iptablesHookRules, iptablesRestoreInput, probability, serviceChain } from './lib/iptables-layout.js';
+import { endpointChain, iptablesCommands, iptablesHookRules, iptablesRestoreInput, probability, serviceChain } from './lib/iptables-layout.js';
 import type { Endpoint, ServiceSpec } from './lib/service.js';
 
 const service: ServiceSpec = {
@@ -34,7 +34,7 @@ t.test('chain names are KUBE-SVC-/KUBE-SEP- with 16 base32 characters, distinct 
 });
 
 t.test('iptablesRestoreInput() without affinity: KUBE-SERVICES -> KUBE-SVC (statistic random) -> KUBE-SEP (DNAT)', async (t) => {
-  const text = iptablesRestoreInput(service, endpoints);
+  const text = iptablesRestoreInput(4, service, endpoints);
   const svc = serviceChain(service);
   const seps = endpoints.map((e) => endpointChain(service, e));
   t.ok(text.startsWith('*nat\n'));
@@ -59,7 +59,7 @@ t.test('iptablesRestoreInput() without affinity: KUBE-SERVICES -> KUBE-SVC (stat
 
 t.test('iptablesRestoreInput() with ClientIP affinity checks recent lists first and sets them on DNAT', async (t) => {
   const sticky = { ...service, sessionAffinity: 'ClientIP' as const };
-  const text = iptablesRestoreInput(sticky, endpoints);
+  const text = iptablesRestoreInput(4, sticky, endpoints);
   const svc = serviceChain(sticky);
   const seps = endpoints.map((e) => endpointChain(sticky, e));
   const svcRules = rulesOf(text, svc);
@@ -75,7 +75,7 @@ t.test('iptablesRestoreInput() with ClientIP affinity checks recent lists first 
 });
 
 t.test('iptablesRestoreInput() empties and deletes the chains of endpoints that went away', async (t) => {
-  const text = iptablesRestoreInput(service, endpoints.slice(1), endpoints);
+  const text = iptablesRestoreInput(4, service, endpoints.slice(1), endpoints);
   const gone = endpointChain(service, endpoints[0]!);
   const lines = text.split('\n');
   t.ok(lines.includes(`:${gone} - [0:0]`));
@@ -86,8 +86,43 @@ t.test('iptablesRestoreInput() empties and deletes the chains of endpoints that 
 });
 
 t.test('iptablesRestoreInput() with a cluster CIDR marks traffic from outside it for masquerade', async (t) => {
-  const text = iptablesRestoreInput({ ...service, clusterCidr: '198.51.100.0/24' }, endpoints);
+  const text = iptablesRestoreInput(4, { ...service, clusterCidr: '198.51.100.0/24' }, endpoints);
   t.match(rulesOf(text, serviceChain(service))[0], /-d 203.0.113.100\/32 --dport 3478 ! -s 198.51.100.0\/24 -j KUBE-MARK-MASQ$/);
+});
+
+const service6: ServiceSpec = { ...service, clusterIp: '2001:db8:113:1::100', sessionAffinity: 'ClientIP' };
+const endpoints6: Endpoint[] = [
+  { ip: '2001:db8:100::11', port: 3478 },
+  { ip: '2001:db8:100::12', port: 3478 },
+];
+
+t.test('iptablesRestoreInput() for IPv6 (ip6tables): /128 host matches, [address]:port DNAT, the same recent affinity', async (t) => {
+  const text = iptablesRestoreInput(6, service6, endpoints6);
+  const svc = serviceChain(service6);
+  const [sep0, sep1] = endpoints6.map((e) => endpointChain(service6, e));
+  t.same(rulesOf(text, 'KUBE-SERVICES'), [
+    `-A KUBE-SERVICES -m comment --comment "default/affinity:stun cluster IP" -m udp -p udp -d 2001:db8:113:1::100/128 --dport 3478 -j ${svc}`,
+  ]);
+  t.same(rulesOf(text, svc), [
+    `-A ${svc} -m comment --comment "default/affinity:stun -> [2001:db8:100::11]:3478" -m recent --name ${sep0} --rcheck --seconds 10800 --reap -j ${sep0}`,
+    `-A ${svc} -m comment --comment "default/affinity:stun -> [2001:db8:100::12]:3478" -m recent --name ${sep1} --rcheck --seconds 10800 --reap -j ${sep1}`,
+    `-A ${svc} -m comment --comment "default/affinity:stun -> [2001:db8:100::11]:3478" -m statistic --mode random --probability 0.5000000000 -j ${sep0}`,
+    `-A ${svc} -m comment --comment "default/affinity:stun -> [2001:db8:100::12]:3478" -j ${sep1}`,
+  ]);
+  t.same(rulesOf(text, sep1!), [
+    `-A ${sep1} -m comment --comment default/affinity:stun -s 2001:db8:100::12/128 -j KUBE-MARK-MASQ`,
+    `-A ${sep1} -m comment --comment default/affinity:stun -m recent --name ${sep1} --set -m udp -p udp -j DNAT --to-destination [2001:db8:100::12]:3478`,
+  ]);
+  t.notMatch(text, /\/32/);
+});
+
+t.test('endpointChain() hashes the endpoint as kube-proxy writes it, [address]:port for IPv6', async (t) => {
+  t.not(endpointChain(service, { ip: '2001:db8:100::11', port: 3478 }), endpointChain(service, { ip: '2001:db8:100::1', port: 13478 }));
+});
+
+t.test('iptablesCommands() picks ip6tables and ip6tables-restore for IPv6', async (t) => {
+  t.same(iptablesCommands(4), { iptables: 'iptables', restore: 'iptables-restore' });
+  t.same(iptablesCommands(6), { iptables: 'ip6tables', restore: 'ip6tables-restore' });
 });
 
 t.test('iptablesHookRules() hooks KUBE-SERVICES into PREROUTING and OUTPUT, KUBE-POSTROUTING into POSTROUTING', async (t) => {

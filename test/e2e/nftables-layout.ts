@@ -16,8 +16,8 @@ const endpoints: Endpoint[] = [
   { ip: '198.51.100.12', port: 3478 },
 ];
 
-function rulesOf(text: string, chain: string): string[] {
-  const prefix = `add rule ip kube-proxy ${chain} `;
+function rulesOf(text: string, chain: string, family = 'ip'): string[] {
+  const prefix = `add rule ${family} kube-proxy ${chain} `;
   return text
     .split('\n')
     .filter((line) => line.startsWith(prefix))
@@ -32,7 +32,7 @@ t.test('names carry an 8-character hash and the namespace/name/protocol/port pat
 });
 
 t.test('nftablesTransaction() routes the cluster IP through the service-ips vmap to numgen random', async (t) => {
-  const text = nftablesTransaction(service, endpoints);
+  const text = nftablesTransaction(4, service, endpoints);
   const svc = serviceChainName(service);
   const [ep0, ep1] = endpoints.map((e) => endpointChainName(service, e));
   t.match(text, 'add chain ip kube-proxy nat-prerouting { type nat hook prerouting priority dstnat ; }');
@@ -48,7 +48,7 @@ t.test('nftablesTransaction() routes the cluster IP through the service-ips vmap
 
 t.test('nftablesTransaction() with ClientIP affinity uses a timed set per endpoint, checked then updated', async (t) => {
   const sticky = { ...service, sessionAffinity: 'ClientIP' as const, stickySeconds: 600 };
-  const text = nftablesTransaction(sticky, endpoints);
+  const text = nftablesTransaction(4, sticky, endpoints);
   const svc = serviceChainName(sticky);
   const [set0, set1] = endpoints.map((e) => affinitySetName(sticky, e));
   const [ep0, ep1] = endpoints.map((e) => endpointChainName(sticky, e));
@@ -61,7 +61,7 @@ t.test('nftablesTransaction() with ClientIP affinity uses a timed set per endpoi
 
 t.test('nftablesTransaction() deletes the chain and set of an endpoint that went away, after refilling the Service chain', async (t) => {
   const sticky = { ...service, sessionAffinity: 'ClientIP' as const };
-  const text = nftablesTransaction(sticky, endpoints.slice(1), endpoints);
+  const text = nftablesTransaction(4, sticky, endpoints.slice(1), endpoints);
   const gone = endpointChainName(sticky, endpoints[0]!);
   const lines = text.split('\n');
   t.ok(lines.includes(`delete chain ip kube-proxy ${gone}`));
@@ -71,16 +71,50 @@ t.test('nftablesTransaction() deletes the chain and set of an endpoint that went
 });
 
 t.test('nftablesTransaction() with no endpoints leaves the cluster IP out of the map', async (t) => {
-  const text = nftablesTransaction(service, []);
+  const text = nftablesTransaction(4, service, []);
   t.notMatch(text, /add element/);
   t.notMatch(text, /numgen/);
 });
 
 t.test('nftablesTransaction() with a cluster CIDR marks traffic from outside it for masquerade', async (t) => {
-  const text = nftablesTransaction({ ...service, clusterCidr: '198.51.100.0/24' }, endpoints);
+  const text = nftablesTransaction(4, { ...service, clusterCidr: '198.51.100.0/24' }, endpoints);
   t.same(rulesOf(text, serviceChainName(service))[0], 'ip daddr 203.0.113.100 udp dport 3478 ip saddr != 198.51.100.0/24 jump mark-for-masquerade');
 });
 
-t.test('nftablesDeleteCommand() deletes the whole kube-proxy table', async (t) => {
-  t.same(nftablesDeleteCommand(), ['delete', 'table', 'ip', 'kube-proxy']);
+const service6: ServiceSpec = { ...service, clusterIp: '2001:db8:113:1::100', sessionAffinity: 'ClientIP', stickySeconds: 600 };
+const endpoints6: Endpoint[] = [
+  { ip: '2001:db8:100::11', port: 3478 },
+  { ip: '2001:db8:100::12', port: 3478 },
+];
+
+t.test('endpoint names write an IPv6 address with dots, since nftables names may not contain colons', async (t) => {
+  t.match(endpointChainName(service6, endpoints6[0]!), /^endpoint-[A-Z2-7]{8}-default\/affinity\/udp\/stun__2001\.db8\.100\.\.11\/3478$/);
+  t.match(affinitySetName(service6, endpoints6[1]!), /^affinity-[A-Z2-7]{8}-default\/affinity\/udp\/stun__2001\.db8\.100\.\.12\/3478$/);
+});
+
+t.test('nftablesTransaction() for IPv6 fills the ip6 kube-proxy table: ipv6_addr keys, ip6 matches, [address]:port dnat', async (t) => {
+  const text = nftablesTransaction(6, service6, endpoints6);
+  const svc = serviceChainName(service6);
+  const [set0, set1] = endpoints6.map((e) => affinitySetName(service6, e));
+  const [ep0, ep1] = endpoints6.map((e) => endpointChainName(service6, e));
+  t.notMatch(text, / ip kube-proxy /, 'nothing goes to the IPv4 table');
+  t.match(text, 'add map ip6 kube-proxy service-ips { type ipv6_addr . inet_proto . inet_service : verdict ;');
+  t.match(text, `add set ip6 kube-proxy ${set0} { type ipv6_addr ; flags dynamic,timeout ; timeout 600s ; }`);
+  t.same(rulesOf(text, 'services', 'ip6'), ['ip6 daddr . meta l4proto . th dport vmap @service-ips']);
+  t.match(text, `add element ip6 kube-proxy service-ips { 2001:db8:113:1::100 . udp . 3478 : goto ${svc} }`);
+  t.same(rulesOf(text, svc, 'ip6'), [
+    `ip6 saddr @${set0} goto ${ep0}`,
+    `ip6 saddr @${set1} goto ${ep1}`,
+    `numgen random mod 2 vmap { 0 : goto ${ep0} , 1 : goto ${ep1} }`,
+  ]);
+  t.same(rulesOf(text, ep1!, 'ip6'), [
+    'ip6 saddr 2001:db8:100::12 jump mark-for-masquerade',
+    `update @${set1} { ip6 saddr }`,
+    'meta l4proto udp dnat to [2001:db8:100::12]:3478',
+  ]);
+});
+
+t.test('nftablesDeleteCommand() deletes the whole kube-proxy table of the family', async (t) => {
+  t.same(nftablesDeleteCommand(4), ['delete', 'table', 'ip', 'kube-proxy']);
+  t.same(nftablesDeleteCommand(6), ['delete', 'table', 'ip6', 'kube-proxy']);
 });

@@ -10,18 +10,18 @@ t.test('wrap() breaks at spaces within the width, and keeps a long word whole', 
 t.test('formatTable() aligns columns under a header rule and wraps long cells', async (t) => {
   const text = formatTable(
     [
-      { scenario: '1. steady state', layout: 'iptables', expected: 'pod changes 0', reported: 'pod changes 0', result: 'pass' },
-      { scenario: '2. scale-down', layout: 'nftables', expected: 'pod changes 9 (the sessions on pod-2)', reported: 'pod changes 9', result: 'FAIL' },
+      { scenario: '1. steady state', family: 'IPv4', layout: 'iptables', expected: 'pod changes 0', reported: 'pod changes 0', result: 'pass' },
+      { scenario: '2. scale-down', family: 'IPv6', layout: 'nftables', expected: 'pod changes 9 (the sessions on pod-2)', reported: 'pod changes 9', result: 'FAIL' },
     ],
     20,
   );
   const lines = text.split('\n');
   t.same(lines, [
-    'scenario        | layout   | expected (kernel     | reported by the      | result',
-    '                |          | ground truth)        | client               |',
-    '----------------|----------|----------------------|----------------------|-------',
-    '1. steady state | iptables | pod changes 0        | pod changes 0        | pass',
-    '2. scale-down   | nftables | pod changes 9 (the   | pod changes 9        | FAIL',
-    '                |          | sessions on pod-2)   |                      |',
+    'scenario        | family | layout   | expected (kernel     | reported by the      | result',
+    '                |        |          | ground truth)        | client               |',
+    '----------------|--------|----------|----------------------|----------------------|-------',
+    '1. steady state | IPv4   | iptables | pod changes 0        | pod changes 0        | pass',
+    '2. scale-down   | IPv6   | nftables | pod changes 9 (the   | pod changes 9        | FAIL',
+    '                |        |          | sessions on pod-2)   |                      |',
   ]);
 });

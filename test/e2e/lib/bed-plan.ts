@@ -5,8 +5,11 @@
 //   192.0.2.10 --veth-- 192.0.2.1 | 203.0.113.2 --veth-- 203.0.113.1 | bridge 198.51.100.1 --veth-- 198.51.100.1N
 //                       (MASQUERADE out)                    (kube-proxy rules: VIP -> pods)
 //
-// Only documentation ranges (RFC 5737) are used, and nothing is routed to the host: every
-// interface lives inside a namespace this run created.
+// Only documentation ranges are used (RFC 5737 for IPv4; RFC 3849's 2001:db8::/32 for IPv6, one
+// /64 per IPv4 /24, named after it: 192.0.2.0/24 -> 2001:db8:2::/64), and nothing is routed to
+// the host: every interface lives inside a namespace this run created. A bed is single-stack:
+// an IPv6 bed has the same shape with IPv6 addresses only.
+import type { Family } from './service.js';
 
 export interface PodPlan {
   /** The pod's name, what its server puts in PodName. */
@@ -20,6 +23,7 @@ export interface PodPlan {
 
 export interface BedPlan {
   prefix: string;
+  family: Family;
   clientNamespace: string;
   natNamespace: string;
   nodeNamespace: string;
@@ -36,6 +40,8 @@ export interface BedPlan {
   nodeUplinkIp: string;
   bridgeIp: string;
   podCidr: string;
+  /** Prefix lengths of the client's LAN, the NAT-node link and the pod network. */
+  prefixLengths: { clientLan: number; uplink: number; pods: number };
   /** The Service's virtual IP: on no interface, only in the node's DNAT rules. */
   serviceIp: string;
   servicePort: number;
@@ -50,8 +56,39 @@ export function runPrefix(pid: number): string {
   return `at${pid.toString(36)}-`;
 }
 
-export function planBed(prefix: string, podCount: number, servicePort = 3478): BedPlan {
+type Addresses = Pick<BedPlan, 'clientIp' | 'natInsideIp' | 'natPublicIp' | 'nodeUplinkIp' | 'bridgeIp' | 'podCidr' | 'prefixLengths' | 'serviceIp'> & {
+  pod(index: number): string;
+};
+
+const ADDRESSES: Record<Family, Addresses> = {
+  4: {
+    clientIp: '192.0.2.10',
+    natInsideIp: '192.0.2.1',
+    natPublicIp: '203.0.113.2',
+    nodeUplinkIp: '203.0.113.1',
+    bridgeIp: '198.51.100.1',
+    podCidr: '198.51.100.0/24',
+    prefixLengths: { clientLan: 24, uplink: 28, pods: 24 },
+    serviceIp: '203.0.113.100',
+    pod: (index) => `198.51.100.${10 + index}`,
+  },
+  6: {
+    clientIp: '2001:db8:2::10',
+    natInsideIp: '2001:db8:2::1',
+    natPublicIp: '2001:db8:113::2',
+    nodeUplinkIp: '2001:db8:113::1',
+    bridgeIp: '2001:db8:100::1',
+    podCidr: '2001:db8:100::/64',
+    prefixLengths: { clientLan: 64, uplink: 64, pods: 64 },
+    // Outside the NAT-node link's /64, like 203.0.113.100 outside its /28: only in the DNAT rules.
+    serviceIp: '2001:db8:113:1::100',
+    pod: (index) => `2001:db8:100::${10 + index}`,
+  },
+};
+
+export function planBed(prefix: string, podCount: number, family: Family = 4, servicePort = 3478): BedPlan {
   if (podCount < 1 || podCount > 50) throw new RangeError(`pod count ${podCount} out of range 1-50`);
+  const { pod: podIp, ...addresses } = ADDRESSES[family];
   const pods: PodPlan[] = [];
   for (let i = 1; i <= podCount; i++) {
     pods.push({
@@ -59,11 +96,12 @@ export function planBed(prefix: string, podCount: number, servicePort = 3478): B
       namespace: `${prefix}pod-${i}`,
       podInterface: `${prefix}p${i}`,
       bridgePort: `${prefix}b${i}`,
-      ip: `198.51.100.${10 + i}`,
+      ip: podIp(i),
     });
   }
   const plan: BedPlan = {
     prefix,
+    family,
     clientNamespace: `${prefix}client`,
     natNamespace: `${prefix}nat`,
     nodeNamespace: `${prefix}node`,
@@ -73,13 +111,7 @@ export function planBed(prefix: string, podCount: number, servicePort = 3478): B
     natOutsideInterface: `${prefix}n1`,
     nodeUplinkInterface: `${prefix}k0`,
     bridge: `${prefix}br`,
-    clientIp: '192.0.2.10',
-    natInsideIp: '192.0.2.1',
-    natPublicIp: '203.0.113.2',
-    nodeUplinkIp: '203.0.113.1',
-    bridgeIp: '198.51.100.1',
-    podCidr: '198.51.100.0/24',
-    serviceIp: '203.0.113.100',
+    ...addresses,
     servicePort,
     pods,
   };

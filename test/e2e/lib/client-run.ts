@@ -5,6 +5,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { formatEndpoint } from '../../../common/ip-address.js';
 import { CLI_PATH, type TestBed } from './test-bed.js';
 
 export interface ClientSettings {
@@ -73,7 +74,7 @@ export class ClientRun {
       CLI_PATH,
       'client',
       '--target',
-      `${plan.serviceIp}:${plan.servicePort}`,
+      formatEndpoint(plan.serviceIp, plan.servicePort),
       '--sessions',
       String(settings.sessions),
       '--ramp',

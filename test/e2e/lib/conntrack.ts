@@ -3,7 +3,9 @@
 //   ipv4 2 udp 17 29 src=203.0.113.2 dst=203.0.113.100 sport=40474 dport=3478
 //                    src=198.51.100.12 dst=203.0.113.2 sport=3478 dport=40474 [ASSURED] mark=0 use=1
 // For a DNATed flow the reply's source is the pod; for a SNATed flow the reply's destination
-// port is the port the NAT chose.
+// port is the port the NAT chose. `conntrack -f ipv6` prints the same with IPv6 addresses
+// (`ipv6 10 udp 17 ...`), in the canonical RFC 5952 form the client prints too.
+import { formatEndpoint } from '../../../common/ip-address.js';
 
 export interface Tuple {
   src: string;
@@ -54,7 +56,7 @@ function toTuple(fields: Partial<Record<(typeof TUPLE_KEYS)[number], string>>): 
 
 /** A client flow to the Service, as the node's conntrack records it. */
 export interface ServiceFlow {
-  /** The client as it reached the node (after the client's NAT): `ip:port`. */
+  /** The client as it reached the node (after the client's NAT): `ip:port`, or `[ip]:port` for IPv6. */
   client: string;
   /**
    * The client as the pod sees it, `ip:port`: the same as `client` unless the node had to
@@ -72,8 +74,8 @@ export function serviceFlows(flows: readonly Flow[], serviceIp: string, serviceP
   for (const flow of flows) {
     if (flow.protocol !== 'udp' || flow.original.dst !== serviceIp || flow.original.dport !== servicePort) continue;
     out.push({
-      client: `${flow.original.src}:${flow.original.sport}`,
-      seen: `${flow.reply.dst}:${flow.reply.dport}`,
+      client: formatEndpoint(flow.original.src, flow.original.sport),
+      seen: formatEndpoint(flow.reply.dst, flow.reply.dport),
       backend: flow.reply.src,
     });
   }

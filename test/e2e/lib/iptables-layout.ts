@@ -6,7 +6,11 @@
 // the endpoint chain DNATs to the pod. ClientIP affinity adds the `recent` module: the Service
 // chain first sends a source address seen recently by an endpoint back to that endpoint
 // (--rcheck --seconds T --reap), and the endpoint chain records the address (--set).
-import { endpointText, nameHash, servicePortName, type Endpoint, type ServiceSpec } from './service.js';
+//
+// For IPv6 kube-proxy writes the same chains with ip6tables (its IPv6 proxier): host matches are
+// /128 instead of /32, and DNAT targets are written [address]:port; the `recent` and `statistic`
+// modules and MASQUERADE work alike in both families.
+import { endpointText, nameHash, servicePortName, type Endpoint, type Family, type ServiceSpec } from './service.js';
 
 const PROTOCOL = 'udp';
 /** The mark kube-proxy uses for "masquerade this" (--iptables-masquerade-bit 14). */
@@ -18,6 +22,16 @@ export function serviceChain(service: ServiceSpec): string {
 
 export function endpointChain(service: ServiceSpec, endpoint: Endpoint): string {
   return `KUBE-SEP-${nameHash(servicePortName(service) + PROTOCOL + endpointText(endpoint), 16)}`;
+}
+
+/** The commands that edit the family's rules: iptables and iptables-restore, or their ip6 twins. */
+export function iptablesCommands(family: Family): { iptables: string; restore: string } {
+  return family === 6 ? { iptables: 'ip6tables', restore: 'ip6tables-restore' } : { iptables: 'iptables', restore: 'iptables-restore' };
+}
+
+/** A single host as an iptables address match: `/32`, or `/128` for IPv6. */
+function host(family: Family, ip: string): string {
+  return `${ip}/${family === 6 ? 128 : 32}`;
 }
 
 /** kube-proxy prints probabilities with ten decimals. */
@@ -43,7 +57,12 @@ export function iptablesHookRules(): string[][] {
  * endpoint chains of `staleEndpoints` (endpoints that went away since the last sync) are deleted,
  * as kube-proxy's sync does.
  */
-export function iptablesRestoreInput(service: ServiceSpec, endpoints: readonly Endpoint[], staleEndpoints: readonly Endpoint[] = []): string {
+export function iptablesRestoreInput(
+  family: Family,
+  service: ServiceSpec,
+  endpoints: readonly Endpoint[],
+  staleEndpoints: readonly Endpoint[] = [],
+): string {
   const svcChain = serviceChain(service);
   const name = servicePortName(service);
   const affinity = service.sessionAffinity === 'ClientIP';
@@ -54,7 +73,7 @@ export function iptablesRestoreInput(service: ServiceSpec, endpoints: readonly E
   for (const chain of ['KUBE-SERVICES', 'KUBE-MARK-MASQ', 'KUBE-POSTROUTING', svcChain, ...live, ...stale]) lines.push(`:${chain} - [0:0]`);
 
   lines.push(
-    `-A KUBE-SERVICES -m comment --comment "${name} cluster IP" -m ${PROTOCOL} -p ${PROTOCOL} -d ${service.clusterIp}/32 --dport ${service.port} -j ${svcChain}`,
+    `-A KUBE-SERVICES -m comment --comment "${name} cluster IP" -m ${PROTOCOL} -p ${PROTOCOL} -d ${host(family, service.clusterIp)} --dport ${service.port} -j ${svcChain}`,
     `-A KUBE-MARK-MASQ -j MARK --or-mark ${MASQUERADE_MARK}`,
     `-A KUBE-POSTROUTING -m mark ! --mark ${MASQUERADE_MARK}/${MASQUERADE_MARK} -j RETURN`,
     // The mark is cleared before MASQUERADE so that a re-routed packet is not masqueraded twice.
@@ -64,7 +83,7 @@ export function iptablesRestoreInput(service: ServiceSpec, endpoints: readonly E
 
   if (service.clusterCidr !== undefined) {
     lines.push(
-      `-A ${svcChain} -m comment --comment "${name} cluster IP" -m ${PROTOCOL} -p ${PROTOCOL} -d ${service.clusterIp}/32 --dport ${service.port} ! -s ${service.clusterCidr} -j KUBE-MARK-MASQ`,
+      `-A ${svcChain} -m comment --comment "${name} cluster IP" -m ${PROTOCOL} -p ${PROTOCOL} -d ${host(family, service.clusterIp)} --dport ${service.port} ! -s ${service.clusterCidr} -j KUBE-MARK-MASQ`,
     );
   }
   if (affinity) {
@@ -85,7 +104,7 @@ export function iptablesRestoreInput(service: ServiceSpec, endpoints: readonly E
     const sep = endpointChain(service, endpoint);
     // A pod reaching itself through the Service must be masqueraded, or its reply would bypass
     // the node's conntrack entry (hairpin).
-    lines.push(`-A ${sep} -m comment --comment ${name} -s ${endpoint.ip}/32 -j KUBE-MARK-MASQ`);
+    lines.push(`-A ${sep} -m comment --comment ${name} -s ${host(family, endpoint.ip)} -j KUBE-MARK-MASQ`);
     const remember = affinity ? ` -m recent --name ${sep} --set` : '';
     lines.push(`-A ${sep} -m comment --comment ${name}${remember} -m ${PROTOCOL} -p ${PROTOCOL} -j DNAT --to-destination ${endpointText(endpoint)}`);
   }

@@ -1,6 +1,7 @@
 // Packet loss on the node, made with nftables (this kernel has no tc netem): each request going
 // to a pod and each reply coming back is dropped with the given probability, and named counters
-// record what passed and what was dropped, the ground truth for the client's loss figures.
+// record what passed and what was dropped, the ground truth for the client's loss figures. The
+// table is in the inet family, so the same rules work in an IPv4 and an IPv6 bed.
 // Pure: script text in, counters out of `nft -j list table` output.
 import type { BedPlan } from './bed-plan.js';
 
@@ -25,7 +26,7 @@ const COUNTERS = {
 export function lossTableScript(plan: BedPlan, probability: number): string {
   if (!(probability >= 0 && probability <= 1)) throw new RangeError(`loss probability ${probability} is not within 0-1`);
   const threshold = Math.round(probability * RESOLUTION);
-  const t = `ip ${LOSS_TABLE}`;
+  const t = `inet ${LOSS_TABLE}`;
   const port = plan.servicePort;
   // Requests leave through the bridge towards the pods (after DNAT), replies arrive from it.
   const toPods = `oifname "${plan.bridge}" udp dport ${port}`;
@@ -42,7 +43,7 @@ export function lossTableScript(plan: BedPlan, probability: number): string {
   ].join('\n');
 }
 
-/** Reads the named counters from `nft -j list table ip affinity-e2e-loss`. */
+/** Reads the named counters from `nft -j list table inet affinity-e2e-loss`. */
 export function parseLossCounters(json: string): LossCounters {
   const counters: LossCounters = { requestsSeen: 0, requestsDropped: 0, repliesSeen: 0, repliesDropped: 0 };
   const parsed = JSON.parse(json) as { nftables?: { counter?: { name: string; packets: number } }[] };

@@ -1,9 +1,10 @@
 // `npm run e2e` (or `make e2e`): the test bed by hand, as root. Runs every scenario, prints what
 // the client printed in each, then the scenario table; exits 1 if any scenario failed.
-//   npm run e2e -- --only 2,4 --layout nftables
+//   npm run e2e -- --only 2,4 --layout nftables --family 6
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { formatTable } from './table.js';
+import type { Family } from './service.js';
 import { runSuite, tableRows } from './suite.js';
 import { unsupportedReason, type Layout } from './test-bed.js';
 
@@ -12,10 +13,11 @@ function argument(name: string): string | undefined {
   return index === -1 ? undefined : process.argv[index + 1];
 }
 
-const USAGE = `usage: npm run e2e [-- --only 1,2,...] [--layout iptables|nftables] [--keep-reports DIR]
+const USAGE = `usage: npm run e2e [-- --only 1,2,...] [--layout iptables|nftables] [--family 4|6] [--keep-reports DIR]
 Runs the end-to-end scenarios (needs root): the real client and servers in network namespaces,
-behind a client-side NAT and kube-proxy's rules, and prints each scenario's client output, the
-checks against conntrack, and a table. --keep-reports keeps each scenario's client report and
+behind a client-side NAT and kube-proxy's rules, over IPv4 and IPv6 (a bed per family and layout,
+all at the same time; --family picks one), and prints each scenario's client output, the checks against
+conntrack, and a table. --keep-reports keeps each scenario's client report and
 events (NDJSON) in DIR. Exit code 0 when every scenario passed, 1 otherwise.`;
 
 async function main(): Promise<number> {
@@ -25,7 +27,7 @@ async function main(): Promise<number> {
     return 0;
   }
   for (let i = 0; i < args.length; i += 2) {
-    if (args[i] !== '--only' && args[i] !== '--layout' && args[i] !== '--keep-reports') {
+    if (!['--only', '--layout', '--family', '--keep-reports'].includes(args[i]!)) {
       process.stderr.write(`e2e: unknown argument ${args[i]}\n${USAGE}\n`);
       return 2;
     }
@@ -46,25 +48,32 @@ async function main(): Promise<number> {
     return 2;
   }
   const layouts: Layout[] | undefined = layoutArg === undefined ? undefined : [layoutArg];
+  const familyArg = argument('--family');
+  if (familyArg !== undefined && familyArg !== '4' && familyArg !== '6') {
+    process.stderr.write(`e2e: --family must be 4 or 6, not ${familyArg}\n`);
+    return 2;
+  }
+  const families: Family[] | undefined = familyArg === undefined ? undefined : [Number(familyArg) as Family];
   const keepReports = argument('--keep-reports');
   if (keepReports !== undefined) mkdirSync(keepReports, { recursive: true });
   const started = Date.now();
   const outcomes = await runSuite({
     ...(only ? { only } : {}),
     ...(layouts ? { layouts } : {}),
+    ...(families ? { families } : {}),
     ...(keepReports ? { keepReports: resolve(keepReports) } : {}),
     onOutcome: (outcome) => {
       const rule = '='.repeat(100);
-      process.stdout.write(`\n${rule}\nscenario ${outcome.id} (${outcome.layout}): ${outcome.title}\n${rule}\n`);
+      process.stdout.write(`\n${rule}\nscenario ${outcome.id} (${outcome.layout}, IPv${outcome.family}): ${outcome.title}\n${rule}\n`);
       process.stdout.write(outcome.client.stdout);
       if (outcome.client.stderr.trim() !== '') process.stdout.write(`[client stderr]\n${outcome.client.stderr}`);
       process.stdout.write(`-- client exit code ${outcome.client.code}\n`);
       for (const check of outcome.checks) process.stdout.write(`   ${check.pass ? 'ok  ' : 'FAIL'} ${check.name}${check.detail ? `: ${check.detail}` : ''}\n`);
     },
   });
-  // Four text columns share what the terminal leaves beside the layout and result columns.
+  // Four text columns share what the terminal leaves beside the family, layout and result columns.
   const columns = process.stdout.isTTY ? process.stdout.columns : 200;
-  const cellWidth = Math.max(24, Math.floor((columns - 8 - 6 - 12) / 4));
+  const cellWidth = Math.max(24, Math.floor((columns - 6 - 8 - 6 - 15) / 4));
   process.stdout.write(`\n${formatTable(tableRows(outcomes), cellWidth)}\n\n`);
   const failed = outcomes.filter((o) => !o.pass).length;
   process.stdout.write(`${outcomes.length - failed} passed, ${failed} failed in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);

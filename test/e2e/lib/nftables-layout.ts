@@ -10,7 +10,10 @@
 // Each call is one atomic transaction that converges the table, like kube-proxy's sync: `add`
 // is idempotent (so an affinity set keeps its elements across syncs), chains are flushed and
 // refilled, and the chains and sets of endpoints that went away are deleted.
-import { endpointText, nameHash, type Endpoint, type ServiceSpec } from './service.js';
+//
+// kube-proxy's IPv6 proxier writes the same layout into the table `ip6 kube-proxy`, with `ip6`
+// matches and ipv6_addr keys, and dnat targets written [address]:port.
+import { endpointText, nameHash, type Endpoint, type Family, type ServiceSpec } from './service.js';
 
 export const TABLE = 'kube-proxy';
 const PROTOCOL = 'udp';
@@ -18,13 +21,19 @@ const MASQUERADE_MARK = '0x4000';
 /** nft limits chain and set names to 256 bytes (NFT_NAME_MAXLEN). */
 const NAME_MAX = 256;
 
+/** The family's name in nftables (the table's family and the address match) and its address type. */
+function familyWords(family: Family): { name: string; type: string } {
+  return family === 6 ? { name: 'ip6', type: 'ipv6_addr' } : { name: 'ip', type: 'ipv4_addr' };
+}
+
 /** `namespace/name/protocol/port`: nftables names may contain `/`, Kubernetes names may not. */
 function serviceBase(service: ServiceSpec): string {
   return `${service.namespace}/${service.name}/${PROTOCOL}/${service.portName}`;
 }
 
+/** nftables names may not contain `:`, so kube-proxy writes an IPv6 address with dots instead. */
 function endpointBase(service: ServiceSpec, endpoint: Endpoint): string {
-  return `${serviceBase(service)}__${endpoint.ip}/${endpoint.port}`;
+  return `${serviceBase(service)}__${endpoint.ip.replaceAll(':', '.')}/${endpoint.port}`;
 }
 
 /** A hash in front keeps similar names visually apart and unique when truncated. */
@@ -46,8 +55,15 @@ export function affinitySetName(service: ServiceSpec, endpoint: Endpoint): strin
 }
 
 /** The transaction that makes the table route the Service to `endpoints`. */
-export function nftablesTransaction(service: ServiceSpec, endpoints: readonly Endpoint[], staleEndpoints: readonly Endpoint[] = []): string {
-  const t = `ip ${TABLE}`;
+export function nftablesTransaction(
+  family: Family,
+  service: ServiceSpec,
+  endpoints: readonly Endpoint[],
+  staleEndpoints: readonly Endpoint[] = [],
+): string {
+  const words = familyWords(family);
+  const ip = words.name;
+  const t = `${ip} ${TABLE}`;
   const svcChain = serviceChainName(service);
   const affinity = service.sessionAffinity === 'ClientIP';
   const out: string[] = [
@@ -58,14 +74,14 @@ export function nftablesTransaction(service: ServiceSpec, endpoints: readonly En
     `add chain ${t} services`,
     `add chain ${t} mark-for-masquerade`,
     `add chain ${t} masquerading`,
-    `add map ${t} service-ips { type ipv4_addr . inet_proto . inet_service : verdict ; comment "ClusterIP, ExternalIP and LoadBalancer IP traffic" ; }`,
+    `add map ${t} service-ips { type ${words.type} . inet_proto . inet_service : verdict ; comment "ClusterIP, ExternalIP and LoadBalancer IP traffic" ; }`,
     `add chain ${t} ${svcChain}`,
   ];
   for (const endpoint of endpoints) {
     out.push(`add chain ${t} ${endpointChainName(service, endpoint)}`);
     if (affinity) {
       out.push(
-        `add set ${t} ${affinitySetName(service, endpoint)} { type ipv4_addr ; flags dynamic,timeout ; timeout ${service.stickySeconds}s ; }`,
+        `add set ${t} ${affinitySetName(service, endpoint)} { type ${words.type} ; flags dynamic,timeout ; timeout ${service.stickySeconds}s ; }`,
       );
     }
   }
@@ -77,7 +93,7 @@ export function nftablesTransaction(service: ServiceSpec, endpoints: readonly En
   refill('nat-prerouting', ['jump services']);
   refill('nat-output', ['jump services']);
   refill('nat-postrouting', ['jump masquerading']);
-  refill('services', ['ip daddr . meta l4proto . th dport vmap @service-ips']);
+  refill('services', [`${ip} daddr . meta l4proto . th dport vmap @service-ips`]);
   refill('mark-for-masquerade', [`meta mark set meta mark or ${MASQUERADE_MARK}`]);
   refill('masquerading', [
     `meta mark and ${MASQUERADE_MARK} == 0 return`,
@@ -89,12 +105,12 @@ export function nftablesTransaction(service: ServiceSpec, endpoints: readonly En
   const serviceRules: string[] = [];
   if (service.clusterCidr !== undefined) {
     serviceRules.push(
-      `ip daddr ${service.clusterIp} ${PROTOCOL} dport ${service.port} ip saddr != ${service.clusterCidr} jump mark-for-masquerade`,
+      `${ip} daddr ${service.clusterIp} ${PROTOCOL} dport ${service.port} ${ip} saddr != ${service.clusterCidr} jump mark-for-masquerade`,
     );
   }
   if (affinity) {
     for (const endpoint of endpoints) {
-      serviceRules.push(`ip saddr @${affinitySetName(service, endpoint)} goto ${endpointChainName(service, endpoint)}`);
+      serviceRules.push(`${ip} saddr @${affinitySetName(service, endpoint)} goto ${endpointChainName(service, endpoint)}`);
     }
   }
   if (endpoints.length > 0) {
@@ -104,8 +120,8 @@ export function nftablesTransaction(service: ServiceSpec, endpoints: readonly En
   refill(svcChain, serviceRules);
 
   for (const endpoint of endpoints) {
-    const rules = [`ip saddr ${endpoint.ip} jump mark-for-masquerade`];
-    if (affinity) rules.push(`update @${affinitySetName(service, endpoint)} { ip saddr }`);
+    const rules = [`${ip} saddr ${endpoint.ip} jump mark-for-masquerade`];
+    if (affinity) rules.push(`update @${affinitySetName(service, endpoint)} { ${ip} saddr }`);
     rules.push(`meta l4proto ${PROTOCOL} dnat to ${endpointText(endpoint)}`);
     refill(endpointChainName(service, endpoint), rules);
   }
@@ -128,6 +144,6 @@ export function nftablesTransaction(service: ServiceSpec, endpoints: readonly En
 }
 
 /** Removes the whole layout (switching layouts, teardown). */
-export function nftablesDeleteCommand(): string[] {
-  return ['delete', 'table', 'ip', TABLE];
+export function nftablesDeleteCommand(family: Family): string[] {
+  return ['delete', 'table', familyWords(family).name, TABLE];
 }

@@ -3,6 +3,7 @@
 // shares (the client's pods and addresses against the kernel's record). Checks are data, so
 // that the tap test asserts each one and `npm run e2e` prints them.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { formatEndpoint } from '../../../common/ip-address.js';
 import { podByIp } from './bed-plan.js';
 import { ClientRun, type ClientResult, type ClientSettings, type ReportView } from './client-run.js';
 import { answersByClient, type Answer } from './conntrack.js';
@@ -94,7 +95,7 @@ export async function withClient(
   const upstream = new Map<number, string>();
   for (const s of client.report.sessions) {
     const port = s.localPort === null ? undefined : natPorts.get(s.localPort);
-    if (port !== undefined) upstream.set(s.session, `${plan.natPublicIp}:${port}`);
+    if (port !== undefined) upstream.set(s.session, formatEndpoint(plan.natPublicIp, port));
   }
   return { client, answered: answersByClient(events, plan.serviceIp, plan.servicePort), upstream };
 }

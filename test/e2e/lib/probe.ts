@@ -5,6 +5,8 @@
 //   node --import @tapjs/typescript/import test/e2e/lib/probe.ts HOST PORT SOCKETS ROUNDS
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
+import { isIPv6 } from 'node:net';
+import { formatEndpoint } from '../../../common/ip-address.js';
 import { decodeBindingResponse, encodeBindingRequest } from '../../../common/stun/codec.js';
 import { encodeTransactionId, newRunId, readSequence, readSessionId, sessionIdOf } from '../../../common/stun/transaction-id.js';
 
@@ -20,7 +22,7 @@ async function probe(host: string, port: number, sockets: number, rounds: number
   const open: Socket[] = [];
   const answers: ProbeAnswer[] = [];
   for (let i = 0; i < sockets; i++) {
-    const socket = createSocket('udp4');
+    const socket = createSocket(isIPv6(host) ? 'udp6' : 'udp4');
     socket.bind(0);
     await once(socket, 'listening');
     const localPort = socket.address().port;
@@ -29,7 +31,7 @@ async function probe(host: string, port: number, sockets: number, rounds: number
       if (!result.ok) return;
       const { response } = result;
       if (readSessionId(response.transactionId) !== sessionIdOf(runId, i)) return;
-      const mapped = response.mappedAddress ? `${response.mappedAddress.address}:${response.mappedAddress.port}` : undefined;
+      const mapped = response.mappedAddress ? formatEndpoint(response.mappedAddress.address, response.mappedAddress.port) : undefined;
       answers.push({ localPort, round: readSequence(response.transactionId), pod: response.podName, mapped });
     });
     open.push(socket);

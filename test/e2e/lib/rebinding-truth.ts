@@ -7,6 +7,7 @@
 // really saw the short-lived port. So a reported chain is right when it runs from the old binding
 // to the new one, each step starting where the last ended, through only bindings that the node's
 // conntrack recorded and that are no other session's old or new binding.
+import { formatEndpoint } from '../../../common/ip-address.js';
 import type { ReportView } from './client-run.js';
 
 export interface RebindingInput {
@@ -33,7 +34,7 @@ export interface RebindingTruth {
 }
 
 export function rebindingTruth(input: RebindingInput): RebindingTruth {
-  const address = (port: number) => `${input.publicIp}:${port}`;
+  const address = (port: number) => formatEndpoint(input.publicIp, port);
   const known = new Set<string>();
   for (const port of [...input.natBefore.values(), ...input.natAfter.values()]) known.add(address(port));
   const truth: RebindingTruth = { rebound: 0, extraBindings: 0, expectedPodChanges: 0, wrong: [] };

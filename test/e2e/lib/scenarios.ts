@@ -17,13 +17,14 @@ import {
   type Check,
 } from './observation.js';
 import { rebindingTruth } from './rebinding-truth.js';
-import type { Endpoint, ServiceSpec } from './service.js';
+import type { Endpoint, Family, ServiceSpec } from './service.js';
 import type { Layout, TestBed } from './test-bed.js';
 
 export interface ScenarioOutcome {
   id: number;
   title: string;
   layout: Layout;
+  family: Family;
   expected: string;
   reported: string;
   checks: Check[];
@@ -35,7 +36,8 @@ export interface Scenario {
   id: number;
   title: string;
   layouts: readonly Layout[];
-  run(context: ScenarioContext): Promise<Omit<ScenarioOutcome, 'id' | 'title' | 'layout' | 'pass'>>;
+  families: readonly Family[];
+  run(context: ScenarioContext): Promise<Omit<ScenarioOutcome, 'id' | 'title' | 'layout' | 'family' | 'pass'>>;
 }
 
 export interface ScenarioContext {
@@ -97,6 +99,7 @@ const steadyState: Scenario = {
   id: 1,
   title: 'steady state',
   layouts: ['iptables', 'nftables'],
+  families: [4, 6],
   async run(context) {
     const { bed } = context;
     const observed = await withClient(context, BASE, async () => undefined);
@@ -123,6 +126,7 @@ const scaleDown: Scenario = {
   id: 2,
   title: 'scale-down: endpoint removed, its conntrack entries deleted',
   layouts: ['iptables', 'nftables'],
+  families: [4, 6],
   async run(context) {
     const { bed } = context;
     let before = new Map<string, string>();
@@ -162,6 +166,7 @@ const scaleUp: Scenario = {
   id: 3,
   title: 'scale-up: endpoint added, conntrack untouched',
   layouts: ['iptables', 'nftables'],
+  families: [4, 6],
   async run(context) {
     const { bed } = context;
     const newcomer = bed.plan.pods.at(-1)!;
@@ -192,6 +197,7 @@ const conntrackFlush: Scenario = {
   id: 4,
   title: 'kube-proxy restart: whole conntrack table flushed',
   layouts: ['iptables', 'nftables'],
+  families: [4, 6],
   async run(context) {
     const { bed } = context;
     let before = new Map<string, string>();
@@ -242,6 +248,7 @@ const natRebinding: Scenario = {
   id: 5,
   title: "client's NAT rebinds (MASQUERADE --random-fully, NAT conntrack flushed)",
   layouts: ['iptables', 'nftables'],
+  families: [4, 6],
   async run(context) {
     const { bed } = context;
     const plan = bed.plan;
@@ -293,6 +300,7 @@ const clientIpAffinity: Scenario = {
   id: 6,
   title: 'sessionAffinity ClientIP: conntrack flush, then the pod removed',
   layouts: ['iptables', 'nftables'],
+  families: [4, 6],
   async run(context) {
     const { bed } = context;
     const sticky = serviceFor(bed.plan, 'ClientIP');
@@ -347,6 +355,7 @@ const packetLoss: Scenario = {
   id: 7,
   title: '10% loss each way',
   layouts: ['iptables'],
+  families: [4],
   async run(context) {
     const { bed } = context;
     await bed.setLoss(LOSS);
@@ -396,6 +405,7 @@ const serverCrash: Scenario = {
   id: 8,
   title: "pod's server dies, endpoint stays until kube-proxy removes it",
   layouts: ['iptables'],
+  families: [4],
   async run(context) {
     const { bed } = context;
     const settings = { ...BASE, durationMs: 3600 };

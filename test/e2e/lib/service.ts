@@ -1,6 +1,13 @@
 // A UDP Service and its endpoints as kube-proxy sees them, and the chain names kube-proxy derives
 // from them. Both rule layouts (iptables, nftables) start from these records.
 import { createHash } from 'node:crypto';
+import { formatEndpoint } from '../../../common/ip-address.js';
+
+/**
+ * An IP family. kube-proxy runs one proxier per family, each writing its own rule set
+ * (iptables or ip6tables; the nftables table `ip kube-proxy` or `ip6 kube-proxy`).
+ */
+export type Family = 4 | 6;
 
 export interface ServiceSpec {
   namespace: string;
@@ -24,8 +31,9 @@ export interface Endpoint {
   port: number;
 }
 
+/** `ip:port`, or `[ip]:port` for IPv6: kube-proxy's endpoint string (net.JoinHostPort). */
 export function endpointText(endpoint: Endpoint): string {
-  return `${endpoint.ip}:${endpoint.port}`;
+  return formatEndpoint(endpoint.ip, endpoint.port);
 }
 
 /** `namespace/name:port`, kube-proxy's ServicePortName. */

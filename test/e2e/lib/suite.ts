@@ -1,8 +1,11 @@
-// Builds one bed, starts the real servers, and runs every scenario in every layout it applies
-// to, resetting the bed in between. Shared by the tap test and `npm run e2e`.
+// Builds one bed per IP family and rule layout, starts the real servers, and runs every scenario
+// that applies to them, resetting the bed in between. The beds are separate namespaces and run at
+// the same time: a scenario mostly waits for the client's run (a few seconds of real time), so
+// four beds take little longer than one. Shared by the tap test and `npm run e2e`.
 import { join } from 'node:path';
 import { planBed, runPrefix } from './bed-plan.js';
 import { endpointOf, resetBed, SCENARIOS, serviceFor, type Scenario, type ScenarioContext, type ScenarioOutcome } from './scenarios.js';
+import type { Family } from './service.js';
 import type { TableRow } from './table.js';
 import { TestBed, type Layout } from './test-bed.js';
 
@@ -13,6 +16,7 @@ export interface SuiteOptions {
   /** Only these scenario ids (all when empty). */
   only?: readonly number[];
   layouts?: readonly Layout[];
+  families?: readonly Family[];
   /** Called as each scenario ends (the by-hand runner prints the client's output here). */
   onOutcome?: (outcome: ScenarioOutcome) => void;
   prefix?: string;
@@ -20,31 +24,57 @@ export interface SuiteOptions {
   keepReports?: string;
 }
 
-export function plannedRuns(options: SuiteOptions = {}): { scenario: Scenario; layout: Layout }[] {
+export interface PlannedRun {
+  scenario: Scenario;
+  layout: Layout;
+  family: Family;
+}
+
+export function plannedRuns(options: SuiteOptions = {}): PlannedRun[] {
   const layouts = options.layouts ?? ['iptables', 'nftables'];
-  const runs: { scenario: Scenario; layout: Layout }[] = [];
-  for (const layout of layouts) {
-    for (const scenario of SCENARIOS) {
-      if (options.only && options.only.length > 0 && !options.only.includes(scenario.id)) continue;
-      if (scenario.layouts.includes(layout)) runs.push({ scenario, layout });
+  const families = options.families ?? [4, 6];
+  const runs: PlannedRun[] = [];
+  for (const family of families) {
+    for (const layout of layouts) {
+      for (const scenario of SCENARIOS) {
+        if (options.only && options.only.length > 0 && !options.only.includes(scenario.id)) continue;
+        if (scenario.layouts.includes(layout) && scenario.families.includes(family)) runs.push({ scenario, layout, family });
+      }
     }
   }
   return runs;
 }
 
+/** Every planned run, all beds at the same time; outcomes in plan order (IPv4 first). */
 export async function runSuite(options: SuiteOptions = {}): Promise<ScenarioOutcome[]> {
-  const plan = planBed(options.prefix ?? runPrefix(process.pid), PODS);
+  const runs = plannedRuns(options);
+  const beds = new Map<string, PlannedRun[]>();
+  for (const run of runs) {
+    const key = `${run.family}${run.layout[0]}`;
+    beds.set(key, [...(beds.get(key) ?? []), run]);
+  }
+  // Settled, not Promise.all: a failing bed must not leave the others running unawaited.
+  const results = await Promise.allSettled([...beds].map(([key, bedRuns]) => runBed(key, bedRuns, options)));
+  const failure = results.find((r) => r.status === 'rejected');
+  if (failure !== undefined) throw failure.reason;
+  return results.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
+}
+
+/** Runs `runs`, all of one family and layout, on a bed of their own named `<prefix><key>-`. */
+async function runBed(key: string, runs: readonly PlannedRun[], options: SuiteOptions): Promise<ScenarioOutcome[]> {
+  const family = runs[0]!.family;
+  const plan = planBed(`${options.prefix ?? runPrefix(process.pid)}${key}-`, PODS, family);
   const bed = await TestBed.create(plan);
   const outcomes: ScenarioOutcome[] = [];
   try {
     await Promise.all(plan.pods.map((pod) => bed.startServer(pod)));
     const baseEndpoints = plan.pods.slice(0, PODS - 1).map((pod) => endpointOf(plan, pod));
-    for (const { scenario, layout } of plannedRuns(options)) {
+    for (const { scenario, layout } of runs) {
       const context: ScenarioContext = { bed, layout, service: serviceFor(plan), baseEndpoints };
-      if (options.keepReports !== undefined) context.keepAs = join(options.keepReports, `scenario-${scenario.id}-${layout}`);
+      if (options.keepReports !== undefined) context.keepAs = join(options.keepReports, `scenario-${scenario.id}-${layout}-ipv${family}`);
       await resetBed(context);
       const result = await scenario.run(context);
-      const outcome: ScenarioOutcome = { id: scenario.id, title: scenario.title, layout, ...result, pass: result.checks.every((c) => c.pass) };
+      const outcome: ScenarioOutcome = { id: scenario.id, title: scenario.title, layout, family, ...result, pass: result.checks.every((c) => c.pass) };
       outcomes.push(outcome);
       options.onOutcome?.(outcome);
     }
@@ -57,6 +87,7 @@ export async function runSuite(options: SuiteOptions = {}): Promise<ScenarioOutc
 export function tableRows(outcomes: readonly ScenarioOutcome[]): TableRow[] {
   return outcomes.map((o) => ({
     scenario: `${o.id}. ${o.title}`,
+    family: `IPv${o.family}`,
     layout: o.layout,
     expected: o.expected,
     reported: o.reported,

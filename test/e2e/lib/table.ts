@@ -2,13 +2,14 @@
 
 export interface TableRow {
   scenario: string;
+  family: string;
   layout: string;
   expected: string;
   reported: string;
   result: string;
 }
 
-const HEADERS: TableRow = { scenario: 'scenario', layout: 'layout', expected: 'expected (kernel ground truth)', reported: 'reported by the client', result: 'result' };
+const HEADERS: TableRow = { scenario: 'scenario', family: 'family', layout: 'layout', expected: 'expected (kernel ground truth)', reported: 'reported by the client', result: 'result' };
 const COLUMNS = Object.keys(HEADERS) as (keyof TableRow)[];
 
 /** A plain-text table; cells wider than `maxWidth` wrap onto further lines. */

@@ -10,10 +10,10 @@ import { PACKAGE_ROOT } from '../../../common/version.js';
 import { namespaceNames, type BedPlan, type PodPlan } from './bed-plan.js';
 import { inNamespace, must, run, runSyncQuietly } from './command.js';
 import { natPortsByLocalPort, parseConntrack, parseConntrackEvents, serviceFlows, type ConntrackEvent, type Flow, type ServiceFlow } from './conntrack.js';
-import { iptablesFlushCommands, iptablesHookRules, iptablesRestoreInput } from './iptables-layout.js';
+import { iptablesCommands, iptablesFlushCommands, iptablesHookRules, iptablesRestoreInput } from './iptables-layout.js';
 import { lossTableScript, LOSS_TABLE, parseLossCounters, type LossCounters } from './loss-rules.js';
 import { nftablesDeleteCommand, nftablesTransaction } from './nftables-layout.js';
-import type { Endpoint, ServiceSpec } from './service.js';
+import type { Endpoint, Family, ServiceSpec } from './service.js';
 
 export const CLI_PATH = join(PACKAGE_ROOT, 'dist', 'cli', 'affinity-tester.js');
 
@@ -82,60 +82,84 @@ export class TestBed {
 
   private async build(): Promise<void> {
     const p = this.plan;
+    const v6 = p.family === 6;
     for (const ns of namespaceNames(p)) {
       await must(['ip', 'netns', 'add', ns]);
       await must(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
+      // Before any interface exists, so that each starts with it: without duplicate address
+      // detection an address is usable at once instead of "tentative" for a second or more.
+      // That matters for link-local addresses too: a router sends the neighbour solicitations
+      // for forwarded packets from its link-local address, and sends none while it is tentative.
+      if (v6) await this.exec(ns, ['sysctl', '-qw', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0']);
     }
     const veth = (a: string, nsA: string, b: string, nsB: string) =>
       must(['ip', 'link', 'add', a, 'netns', nsA, 'type', 'veth', 'peer', 'name', b, 'netns', nsB]);
-    const up = (ns: string, dev: string, cidr?: string) =>
-      (cidr ? must(['ip', '-n', ns, 'addr', 'add', cidr, 'dev', dev]) : Promise.resolve('')).then(() =>
+    const up = (ns: string, dev: string, address?: string, prefixLength?: number) =>
+      (address ? must(['ip', '-n', ns, 'addr', 'add', `${address}/${prefixLength}`, 'dev', dev]) : Promise.resolve('')).then(() =>
         must(['ip', '-n', ns, 'link', 'set', dev, 'up']),
       );
+    const lengths = p.prefixLengths;
 
     await veth(p.clientInterface, p.clientNamespace, p.natInsideInterface, p.natNamespace);
     await veth(p.natOutsideInterface, p.natNamespace, p.nodeUplinkInterface, p.nodeNamespace);
-    await up(p.clientNamespace, p.clientInterface, `${p.clientIp}/24`);
+    await up(p.clientNamespace, p.clientInterface, p.clientIp, lengths.clientLan);
     await must(['ip', '-n', p.clientNamespace, 'route', 'add', 'default', 'via', p.natInsideIp]);
-    await up(p.natNamespace, p.natInsideInterface, `${p.natInsideIp}/24`);
-    await up(p.natNamespace, p.natOutsideInterface, `${p.natPublicIp}/28`);
+    await up(p.natNamespace, p.natInsideInterface, p.natInsideIp, lengths.clientLan);
+    await up(p.natNamespace, p.natOutsideInterface, p.natPublicIp, lengths.uplink);
     await must(['ip', '-n', p.natNamespace, 'route', 'add', 'default', 'via', p.nodeUplinkIp]);
-    await up(p.nodeNamespace, p.nodeUplinkInterface, `${p.nodeUplinkIp}/28`);
-    await must(['ip', '-n', p.nodeNamespace, 'link', 'add', p.bridge, 'type', 'bridge']);
-    await up(p.nodeNamespace, p.bridge, `${p.bridgeIp}/24`);
+    await up(p.nodeNamespace, p.nodeUplinkInterface, p.nodeUplinkIp, lengths.uplink);
+    // Without multicast snooping the bridge floods IPv6 neighbour discovery (multicast) to every
+    // port, whatever MLD reports it has or has not seen yet.
+    await must(['ip', '-n', p.nodeNamespace, 'link', 'add', p.bridge, 'type', 'bridge', 'mcast_snooping', '0']);
+    await up(p.nodeNamespace, p.bridge, p.bridgeIp, lengths.pods);
     for (const pod of p.pods) {
       await veth(pod.podInterface, pod.namespace, pod.bridgePort, p.nodeNamespace);
       await must(['ip', '-n', p.nodeNamespace, 'link', 'set', pod.bridgePort, 'master', p.bridge]);
       await up(p.nodeNamespace, pod.bridgePort);
-      await up(pod.namespace, pod.podInterface, `${pod.ip}/24`);
+      await up(pod.namespace, pod.podInterface, pod.ip, lengths.pods);
       await must(['ip', '-n', pod.namespace, 'route', 'add', 'default', 'via', p.bridgeIp]);
     }
     // Forwarding is per namespace and off in a new one.
-    for (const ns of [p.natNamespace, p.nodeNamespace]) await this.exec(ns, ['sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+    const forwarding = v6 ? 'net.ipv6.conf.all.forwarding=1' : 'net.ipv4.ip_forward=1';
+    for (const ns of [p.natNamespace, p.nodeNamespace]) await this.exec(ns, ['sysctl', '-qw', forwarding]);
     await this.setNatMode('masquerade');
+  }
+
+  private get family(): Family {
+    return this.plan.family;
+  }
+
+  /** conntrack's name for the bed's family, for its -f option. */
+  private get conntrackFamily(): string {
+    return this.family === 6 ? 'ipv6' : 'ipv4';
   }
 
   exec(namespace: string, argv: readonly string[], input?: string): Promise<string> {
     return must(inNamespace(namespace, argv), input);
   }
 
-  /** Plain MASQUERADE keeps a socket's port when it is free; --random-fully picks a new one per flow. */
+  /**
+   * Plain MASQUERADE keeps a socket's port when it is free; --random-fully picks a new one per
+   * flow. In an IPv6 bed this is NAT66 (ip6tables), which rebinds ports the same way.
+   */
   async setNatMode(mode: NatMode): Promise<void> {
     const p = this.plan;
-    await this.exec(p.natNamespace, ['iptables', '-t', 'nat', '-F', 'POSTROUTING']);
+    const { iptables } = iptablesCommands(this.family);
+    await this.exec(p.natNamespace, [iptables, '-t', 'nat', '-F', 'POSTROUTING']);
     const extra = mode === 'masquerade-random-fully' ? ['--random-fully'] : [];
-    await this.exec(p.natNamespace, ['iptables', '-t', 'nat', '-A', 'POSTROUTING', '-o', p.natOutsideInterface, '-j', 'MASQUERADE', ...extra]);
+    await this.exec(p.natNamespace, [iptables, '-t', 'nat', '-A', 'POSTROUTING', '-o', p.natOutsideInterface, '-j', 'MASQUERADE', ...extra]);
   }
 
   /** Installs `layout` for the Service with `endpoints`, replacing the other layout if present. */
   async useLayout(layout: Layout, service: ServiceSpec, endpoints: readonly Endpoint[]): Promise<void> {
     await this.removeLayouts();
     const node = this.plan.nodeNamespace;
+    const { iptables, restore } = iptablesCommands(this.family);
     if (layout === 'iptables') {
-      await this.exec(node, ['iptables-restore', '--noflush'], iptablesRestoreInput(service, endpoints));
-      for (const rule of iptablesHookRules()) await this.exec(node, ['iptables', '-t', 'nat', ...rule]);
+      await this.exec(node, [restore, '--noflush'], iptablesRestoreInput(this.family, service, endpoints));
+      for (const rule of iptablesHookRules()) await this.exec(node, [iptables, '-t', 'nat', ...rule]);
     } else {
-      await this.exec(node, ['nft', '-f', '-'], nftablesTransaction(service, endpoints));
+      await this.exec(node, ['nft', '-f', '-'], nftablesTransaction(this.family, service, endpoints));
     }
     this.layout = layout;
     this.endpoints = [...endpoints];
@@ -145,22 +169,23 @@ export class TestBed {
   async syncEndpoints(service: ServiceSpec, endpoints: readonly Endpoint[]): Promise<void> {
     const node = this.plan.nodeNamespace;
     const stale = this.endpoints.filter((old) => !endpoints.some((e) => e.ip === old.ip && e.port === old.port));
-    if (this.layout === 'iptables') await this.exec(node, ['iptables-restore', '--noflush'], iptablesRestoreInput(service, endpoints, stale));
-    else if (this.layout === 'nftables') await this.exec(node, ['nft', '-f', '-'], nftablesTransaction(service, endpoints, stale));
+    const { restore } = iptablesCommands(this.family);
+    if (this.layout === 'iptables') await this.exec(node, [restore, '--noflush'], iptablesRestoreInput(this.family, service, endpoints, stale));
+    else if (this.layout === 'nftables') await this.exec(node, ['nft', '-f', '-'], nftablesTransaction(this.family, service, endpoints, stale));
     else throw new Error('no layout installed');
     this.endpoints = [...endpoints];
   }
 
   async removeLayouts(): Promise<void> {
     const node = this.plan.nodeNamespace;
-    for (const argv of iptablesFlushCommands()) await this.exec(node, ['iptables', ...argv]);
-    await run(inNamespace(node, ['nft', ...nftablesDeleteCommand()]));
+    for (const argv of iptablesFlushCommands()) await this.exec(node, [iptablesCommands(this.family).iptables, ...argv]);
+    await run(inNamespace(node, ['nft', ...nftablesDeleteCommand(this.family)]));
     this.layout = undefined;
     this.endpoints = [];
   }
 
   async conntrack(namespace: string): Promise<Flow[]> {
-    return parseConntrack(await this.exec(namespace, ['conntrack', '-L', '-p', 'udp', '-o', 'extended']));
+    return parseConntrack(await this.exec(namespace, ['conntrack', '-L', '-f', this.conntrackFamily, '-p', 'udp', '-o', 'extended']));
   }
 
   /** Node side: each client flow to the Service and the pod IP it is DNATed to. */
@@ -179,7 +204,7 @@ export class TestBed {
    * rejects if the kernel dropped events (ENOBUFS), since the record would then be incomplete.
    */
   async watchConntrack(namespace: string): Promise<{ stop(): Promise<ConntrackEvent[]> }> {
-    const child = this.spawnIn(namespace, ['conntrack', '-E', '-p', 'udp', '--buffer-size', String(8 * 1024 * 1024)]);
+    const child = this.spawnIn(namespace, ['conntrack', '-E', '-f', this.conntrackFamily, '-p', 'udp', '--buffer-size', String(8 * 1024 * 1024)]);
     let stdout = '';
     let stderr = '';
     child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -200,13 +225,20 @@ export class TestBed {
 
   async flushConntrack(namespace: string): Promise<void> {
     // conntrack -F reports on stderr and exits 0 even on an empty table.
-    await this.exec(namespace, ['conntrack', '-F']);
+    await this.exec(namespace, ['conntrack', '-F', '-f', this.conntrackFamily]);
   }
 
-  /** What kube-proxy runs when a UDP endpoint goes away: its flows must be re-balanced. */
+  /**
+   * What kube-proxy does when a UDP endpoint goes away, so that its flows are re-balanced: delete
+   * the flows whose original destination is the Service and whose reply comes from the pod (its
+   * netlink filter). Not `--dst-nat POD`: conntrack-tools 1.4.7 matches that on IPv4 fields
+   * only, and in the IPv6 bed it deleted the flows of the other pods as well.
+   */
   async deleteEndpointFlows(podIp: string): Promise<void> {
     // Exits 1 when nothing matched, which is not an error here.
-    await run(inNamespace(this.plan.nodeNamespace, ['conntrack', '-D', '-p', 'udp', '--orig-dst', this.plan.serviceIp, '--dst-nat', podIp]));
+    await run(
+      inNamespace(this.plan.nodeNamespace, ['conntrack', '-D', '-f', this.conntrackFamily, '-p', 'udp', '--orig-dst', this.plan.serviceIp, '--reply-src', podIp]),
+    );
   }
 
   /** Drops each forwarded request and each reply with `probability`, counting what it drops. */
@@ -216,11 +248,11 @@ export class TestBed {
   }
 
   async lossCounters(): Promise<LossCounters> {
-    return parseLossCounters(await this.exec(this.plan.nodeNamespace, ['nft', '-j', 'list', 'table', 'ip', LOSS_TABLE]));
+    return parseLossCounters(await this.exec(this.plan.nodeNamespace, ['nft', '-j', 'list', 'table', 'inet', LOSS_TABLE]));
   }
 
   async clearLoss(): Promise<void> {
-    await run(inNamespace(this.plan.nodeNamespace, ['nft', 'delete', 'table', 'ip', LOSS_TABLE]));
+    await run(inNamespace(this.plan.nodeNamespace, ['nft', 'delete', 'table', 'inet', LOSS_TABLE]));
   }
 
   /** Starts `argv` inside `namespace`, tracked so that teardown kills it. */
@@ -243,7 +275,7 @@ export class TestBed {
       '--node-name',
       this.plan.nodeName,
       '--host',
-      '0.0.0.0',
+      this.family === 6 ? '::' : '0.0.0.0',
       '--port',
       String(this.plan.servicePort),
       '--http-port',

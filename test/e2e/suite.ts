@@ -1,0 +1,17 @@
+import t from 'tap';
+import { plannedRuns } from './lib/suite.js';
+
+const names = (runs: ReturnType<typeof plannedRuns>) => runs.map((r) => `${r.scenario.id} ${r.layout} IPv${r.family}`);
+
+t.test('plannedRuns() runs scenarios 1-6 in both layouts over IPv4 and IPv6, and 7 and 8 over IPv4 with iptables', async (t) => {
+  const runs = names(plannedRuns());
+  t.equal(runs.length, 26);
+  t.same(runs.slice(0, 8), [1, 2, 3, 4, 5, 6, 7, 8].map((id) => `${id} iptables IPv4`));
+  t.same(runs.slice(14, 20), [1, 2, 3, 4, 5, 6].map((id) => `${id} iptables IPv6`));
+  t.notOk(runs.some((r) => /^[78] .*IPv6$/.test(r)));
+});
+
+t.test('plannedRuns() keeps only the scenarios, layouts and families asked for', async (t) => {
+  t.same(names(plannedRuns({ only: [2, 7], layouts: ['nftables'], families: [6] })), ['2 nftables IPv6']);
+  t.same(names(plannedRuns({ only: [7], families: [4] })), ['7 iptables IPv4']);
+});

@@ -30,28 +30,32 @@ function perSecond(buckets: readonly TimelineBucket[], series: Record<string, (b
   return points;
 }
 
-/** The cluster events as vertical rules (with a short label while they are few). */
-function clusterLayers(report: ClientReport, labelled: boolean): object[] {
-  const values = report.cluster.events.map((e) => ({ t: Date.parse(e.time), label: `${e.kind} ${e.subject}`, text: e.text }));
-  if (values.length === 0) return [];
+/**
+ * The cluster events as vertical rules, and while they are few a label on each, cut to the
+ * panel's height. Events within a second of each other share a label ("pod-b: pod-terminating,
+ * endpoint-removed"), or their texts would print on top of each other.
+ */
+function clusterLayers(report: ClientReport, labelHeight?: number): object[] {
+  const events = report.cluster.events.map((e) => ({ t: Date.parse(e.time), kind: e.kind, subject: e.subject, text: e.text }));
+  if (events.length === 0) return [];
   const rule = {
     name: 'cluster_events',
-    data: { values },
+    data: { values: events },
     mark: { type: 'rule', color: '#7b3294', strokeDash: [4, 3], strokeWidth: 1 },
     encoding: { x: { field: 't', type: 'temporal' }, tooltip: { field: 'text' } },
   };
-  if (!labelled || values.length > EVENT_LABELS_MAX) return [rule];
-  // Events within a second of each other share one label, or their texts would print on top of each other.
-  const labels: { t: number; label: string }[] = [];
-  for (const { t, label } of values) {
-    const last = labels.at(-1);
-    if (last !== undefined && t - last.t < 1000) last.label += ` + ${label}`;
-    else labels.push({ t, label });
+  if (labelHeight === undefined || events.length > EVENT_LABELS_MAX) return [rule];
+  const groups: { t: number; subjects: Map<string, string[]> }[] = [];
+  for (const { t, kind, subject } of events) {
+    let group = groups.at(-1);
+    if (group === undefined || t - group.t >= 1000) groups.push((group = { t, subjects: new Map() }));
+    group.subjects.set(subject, [...(group.subjects.get(subject) ?? []), kind]);
   }
+  const labels = groups.map(({ t, subjects }) => ({ t, label: [...subjects].map(([subject, kinds]) => `${subject}: ${kinds.join(', ')}`).join('; ') }));
   const label = {
     name: 'cluster_labels',
     data: { values: labels },
-    mark: { type: 'text', angle: 270, align: 'right', baseline: 'bottom', dx: -2, dy: -2, fontSize: 9, color: '#7b3294', y: 0 },
+    mark: { type: 'text', angle: 270, align: 'right', baseline: 'bottom', dx: -4, dy: -2, fontSize: 9, color: '#7b3294', y: 0, limit: labelHeight - 8 },
     encoding: { x: { field: 't', type: 'temporal' }, text: { field: 'label' } },
   };
   return [rule, label];
@@ -86,7 +90,7 @@ export function timelineSpec(report: ClientReport): TopLevelSpec {
     title: 'Requests, losses and breaks per second',
     resolve: { scale: { color: 'independent' } },
     vconcat: [
-      { width: WIDTH, height: 180, layer: [lines('traffic', traffic, 'requests / s', { sent: '#4c78a8', replies: '#54a24b' }), ...clusterLayers(report, true)] },
+      { width: WIDTH, height: 180, layer: [lines('traffic', traffic, 'requests / s', { sent: '#4c78a8', replies: '#54a24b' }), ...clusterLayers(report, 180)] },
       {
         width: WIDTH,
         height: 140,
@@ -98,7 +102,7 @@ export function timelineSpec(report: ClientReport): TopLevelSpec {
             'pod changes': '#000000',
             'address changes': '#9d755d',
           }),
-          ...clusterLayers(report, false),
+          ...clusterLayers(report),
         ],
       },
     ],
@@ -130,7 +134,7 @@ export function podsSpec(report: ClientReport): TopLevelSpec {
           order: { field: 'series' },
         },
       },
-      ...clusterLayers(report, true),
+      ...clusterLayers(report, 200),
     ],
   } as TopLevelSpec;
 }
@@ -147,7 +151,7 @@ export function rttSpec(report: ClientReport): TopLevelSpec {
     title: 'Round-trip time',
     width: WIDTH,
     height: 160,
-    layer: [lines('rtt', data, 'ms', { p50: '#4c78a8', p99: '#e45756' }, { type: 'line', point: false }), ...clusterLayers(report, false)],
+    layer: [lines('rtt', data, 'ms', { p50: '#4c78a8', p99: '#e45756' }, { type: 'line', point: false }), ...clusterLayers(report)],
   } as TopLevelSpec;
 }
 

@@ -24,7 +24,7 @@ h1 { font-size: 20px; margin: 0 0 4px; } h2 { font-size: 16px; margin: 28px 0 8p
 .meta { color: #555; }
 .verdict { font-size: 18px; font-weight: 600; padding: 8px 12px; border-radius: 4px; margin: 12px 0; }
 .pass { background: #e3f4e1; color: #1d5e1a; } .fail { background: #fbe3e2; color: #8a1c17; }
-pre { background: #f6f6f6; padding: 10px; overflow-x: auto; font-size: 12px; }
+pre { white-space: pre-wrap; background: #f6f6f6; padding: 10px; overflow-x: auto; font-size: 12px; }
 table { border-collapse: collapse; font-size: 12px; } td, th { border-bottom: 1px solid #ddd; padding: 3px 8px; text-align: left; vertical-align: top; }
 th { background: #f0f0f0; } td.n { text-align: right; font-variant-numeric: tabular-nums; }
 figure { margin: 0 0 16px; } figure svg { max-width: 100%; height: auto; }

@@ -6,6 +6,7 @@
 // 10 s buckets, buckets older than 6 hours into 60 s buckets, and older than 48 hours into 600 s
 // buckets. A 24-hour run keeps 3,600 + 1,800 + 1,080 = 6,480 buckets (a few MB of JSON with a
 // handful of pods) instead of 86,400; a week keeps about 7,600.
+import type { PodShare, RttSummary, Totals } from './stats.js';
 
 /** Cumulative counters of the whole run at one moment (the differences are the second's figures). */
 export interface TimelineCounters {
@@ -31,6 +32,25 @@ export interface TimelineSample extends TimelineCounters {
   /** RTT percentiles of the replies since the previous call; null without replies. */
   rttP50Ms: number | null;
   rttP99Ms: number | null;
+}
+
+/** A sample from what the run's stats already compute: its totals, podDistribution() and the second's RTT. */
+export function timelineSampleOf(totals: Totals, pods: readonly PodShare[], rtt: Pick<RttSummary, 'p50Ms' | 'p99Ms'>, stuck?: number): TimelineSample {
+  const sample: TimelineSample = {
+    sent: totals.sent,
+    received: totals.received,
+    lost: totals.lost,
+    lostRequests: totals.lostRequests,
+    lostReplies: totals.lostReplies,
+    podChanges: totals.podChanges,
+    addressChanges: totals.addressChanges,
+    active: totals.active,
+    pods: Object.fromEntries(pods.map((p) => [p.label, p.sessions])),
+    rttP50Ms: rtt.p50Ms,
+    rttP99Ms: rtt.p99Ms,
+  };
+  if (stuck !== undefined) sample.stuck = stuck;
+  return sample;
 }
 
 export interface TimelineBucket {

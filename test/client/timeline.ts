@@ -1,5 +1,5 @@
 import t from 'tap';
-import { foldLater, TimelineRecorder, weightedMedian, type TimelineBucket, type TimelineSample } from '../../client/timeline.js';
+import { foldLater, TimelineRecorder, timelineSampleOf, weightedMedian, type TimelineBucket, type TimelineSample } from '../../client/timeline.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 
@@ -115,4 +115,13 @@ t.test('weightedMedian() ignores a side without replies', async (t) => {
   t.equal(weightedMedian({ received: 0, rttP50Ms: null }, { received: 3, rttP50Ms: 4 }), 4);
   t.equal(weightedMedian({ received: 1, rttP50Ms: 2 }, { received: 0, rttP50Ms: null }), 2);
   t.equal(weightedMedian({ received: 1, rttP50Ms: 1 }, { received: 3, rttP50Ms: 3 }), 2.5);
+});
+
+t.test('timelineSampleOf() takes the counters of the totals, the pods by label and the RTT', async (t) => {
+  const totals = { sessions: 3, active: 2, established: 2, sent: 9, received: 7, lost: 2, timedOut: 2, late: 0, duplicates: 1, reordered: 0, lostRequests: 1, lostReplies: 1, podChanges: 1, addressChanges: 0, lossBursts: 0, pending: 0, ignored: 0, longestOutageMs: 0 };
+  const pods = [{ label: 'pod-a', node: 'node-1', sessions: 2 }];
+  t.same(timelineSampleOf(totals, pods, { p50Ms: 1, p99Ms: 3 }), {
+    sent: 9, received: 7, lost: 2, lostRequests: 1, lostReplies: 1, podChanges: 1, addressChanges: 0, active: 2, pods: { 'pod-a': 2 }, rttP50Ms: 1, rttP99Ms: 3,
+  });
+  t.equal(timelineSampleOf(totals, pods, { p50Ms: null, p99Ms: null }, 1).stuck, 1);
 });

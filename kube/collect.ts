@@ -1,6 +1,5 @@
 // The reports of a client Job, through the API alone (no shared volume): wait until the Job has
-// finished, then read each of its pods' logs, where the client printed its JSON report as one
-// line at the end. An Indexed Job's pods carry their completion index; for each index the newest
+// finished, then read each of its pods' logs, where the pod printed its JSON report at the end. An Indexed Job's pods carry their completion index; for each index the newest
 // pod with a report counts (a retried index has older, failed pods). A client whose verdict
 // failed exits 1, so its pod is Failed and so may be the Job: its report counts all the same.
 // Permissions: get jobs, list pods, get pods/log.
@@ -10,7 +9,10 @@ import { KubeError, toKubeError } from './errors.js';
 /** Labels and annotations the Job controller sets on its pods (batch/v1, Kubernetes 1.27+). */
 const JOB_NAME_LABEL = 'batch.kubernetes.io/job-name';
 const INDEX_ANNOTATION = 'batch.kubernetes.io/job-completion-index';
-/** How a report line starts: the client prints `JSON.stringify(report)`, whose first key is `tool`. */
+/** The marker lines of manifests/client/job.yaml around the report it prints. */
+const REPORT_START = '--- affinity-tester report ';
+const REPORT_END = '--- end of report ';
+/** A report printed on one line: `JSON.stringify(report)`, whose first key is `tool`. */
 const REPORT_PREFIX = '{"tool":"affinity-tester"';
 
 export interface JobLike {
@@ -56,13 +58,21 @@ export function jobPodRecord(pod: JobPodLike): JobPodRecord {
   };
 }
 
-/** The last line of a log that is a report, or undefined when the client printed none. */
-export function reportLineOf(log: string): string | undefined {
+/**
+ * The report in a pod's log: what manifests/client/job.yaml prints between its marker lines
+ * ("--- affinity-tester report POD ---" ... "--- end of report POD (exit N) ---"), the last such
+ * block; else the last line that is a report on its own. Undefined when the client printed none.
+ */
+export function reportTextOf(log: string): string | undefined {
   const lines = log.split('\n');
-  for (let i = lines.length - 1; i >= 0; i--) {
-    const line = lines[i]!.trim();
-    if (line.startsWith(REPORT_PREFIX)) return line;
+  let start = -1;
+  for (let i = lines.length - 1; i >= 0 && start < 0; i--) if (lines[i]!.startsWith(REPORT_START)) start = i;
+  if (start >= 0) {
+    const end = lines.findIndex((line, i) => i > start && line.startsWith(REPORT_END));
+    const text = lines.slice(start + 1, end < 0 ? undefined : end).join('\n').trim();
+    return text === '' ? undefined : text;
   }
+  for (let i = lines.length - 1; i >= 0; i--) if (lines[i]!.trim().startsWith(REPORT_PREFIX)) return lines[i]!.trim();
   return undefined;
 }
 
@@ -83,7 +93,7 @@ export interface CollectedReport {
   /** `pod/NAME`, how the merge and its messages name the source. */
   source: string;
   index: number | undefined;
-  /** The report's JSON line. */
+  /** The report's JSON text. */
   text: string;
 }
 
@@ -138,7 +148,7 @@ export async function collectJobReports(options: CollectOptions): Promise<Collec
     } catch (error) {
       throw toKubeError(error, { verb: 'get', resource: 'pods/log', namespace, name: pod.name, server });
     }
-    const text = reportLineOf(log);
+    const text = reportTextOf(log);
     if (text !== undefined) reports.set(slot, { source: `pod/${pod.name}`, index: pod.index, text });
   }
   if (pods.some((p) => p.index !== undefined)) for (let i = 0; i < job.completions; i++) slots.add(`index ${i}`);

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { collectJobReports, jobPodRecord, jobRecord, reportLineOf } from '../../kube/collect.js';
+import { collectJobReports, jobPodRecord, jobRecord, reportTextOf } from '../../kube/collect.js';
 import { FakeKubeApi, type KubeObject } from '../fixtures/fake-kube-api.js';
 import { DEMO_REPORT, SECOND_REPORT, loadReport } from '../fixtures/reports.js';
 
@@ -22,8 +22,9 @@ function pod(name: string, index: number, created: string): KubeObject {
   };
 }
 
-/** A log as the client pod writes it: human lines, then the report on one line. */
-const logWith = (path: string): string => `12:00:00.000 client: 30 sessions\nSummary ...\n${JSON.stringify(loadReport(path))}\n`;
+/** A log as manifests/client/job.yaml writes it: the client's lines, then the report between markers. */
+const logWith = (path: string): string =>
+  `12:00:00.000 client: 30 sessions\nSummary ...\n--- affinity-tester report client-x ---\n${JSON.stringify(loadReport(path), null, 2)}\n\n--- end of report client-x (exit 1) ---\n`;
 
 t.test('collectJobReports() waits for the Job, then reads the newest report of each index from the pod logs', async (t) => {
   const api = await FakeKubeApi.start();
@@ -83,9 +84,13 @@ t.test('collectJobReports() gives up after --timeout with a one-line KubeError',
   );
 });
 
-t.test('reportLineOf() finds the last report line of a log', async (t) => {
-  t.equal(reportLineOf('a\n{"tool":"affinity-tester","n":1}\nb\n{"tool":"affinity-tester","n":2}\nc\n'), '{"tool":"affinity-tester","n":2}');
-  t.equal(reportLineOf('{"level":30}\n'), undefined);
+t.test('reportTextOf() finds the last report between the markers of the Job, else the last report line', async (t) => {
+  const block = (n: number): string => `--- affinity-tester report p ---\n{\n  "tool": "affinity-tester", "n": ${n}\n}\n--- end of report p (exit 0) ---`;
+  t.equal(reportTextOf(`a\n${block(1)}\nb\n${block(2)}\n`), '{\n  "tool": "affinity-tester", "n": 2\n}');
+  t.equal(reportTextOf('--- affinity-tester report p ---\n{"tool": "affinity-tester"'), '{"tool": "affinity-tester"', 'a cut log gives what it has (the parser then says it is damaged)');
+  t.equal(reportTextOf('--- affinity-tester report p ---\n--- end of report p (exit 2) ---\n'), undefined, 'the client failed before writing a report');
+  t.equal(reportTextOf('a\n{"tool":"affinity-tester","n":1}\nb\n{"tool":"affinity-tester","n":2}\nc\n'), '{"tool":"affinity-tester","n":2}');
+  t.equal(reportTextOf('{"level":30}\n'), undefined);
 });
 
 t.test('jobRecord() and jobPodRecord() cut the API objects down', async (t) => {

@@ -6,8 +6,7 @@
 // the kernel does not explain, and whether the merged HTML page rendered its charts.
 //
 //   node dist/bench/client-scale-out.js [--sessions 100000] [--clients N] [--interval 5s] [--duration 2m] [--ramp 20s]
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createSocket } from 'node:dgram';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +15,7 @@ import { DESCRIPTOR_MARGIN, descriptorLimit } from '../client/file-descriptors.j
 import type { ClientReport } from '../client/report.js';
 import { kernelReceiveDrops } from '../client/socket-drops.js';
 import { PACKAGE_ROOT } from '../common/version.js';
+import { freePort, waitForExit } from './local-processes.js';
 import { renderCharts } from '../report/charts.js';
 import { renderHtml } from '../report/html.js';
 import { mergeReports } from '../report/merge.js';
@@ -32,17 +32,6 @@ const { values } = parseArgs({
   },
 });
 
-async function freePort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
-  const { port } = socket.address();
-  socket.close();
-  return port;
-}
-
-function waitForExit(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => child.on('exit', (code) => resolve(code)));
-}
 
 async function main(): Promise<void> {
   const total = Number(values.sessions);

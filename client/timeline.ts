@@ -8,15 +8,15 @@
 // handful of pods) instead of 86,400; a week keeps about 7,600.
 import type { PodShare, RttSummary, Totals } from './stats.js';
 
+/** The counted figures: a sample carries them cumulative, a bucket carries what happened in it. */
+export const TIMELINE_COUNTERS = ['sent', 'received', 'lost', 'lostRequests', 'lostReplies', 'podChanges', 'addressChanges'] as const;
+type Counter = (typeof TIMELINE_COUNTERS)[number];
+type Counted = Record<Counter, number>;
+
+const counted = (of: (key: Counter) => number): Counted => Object.fromEntries(TIMELINE_COUNTERS.map((key) => [key, of(key)])) as Counted;
+
 /** Cumulative counters of the whole run at one moment (the differences are the second's figures). */
-export interface TimelineCounters {
-  sent: number;
-  received: number;
-  lost: number;
-  lostRequests: number;
-  lostReplies: number;
-  podChanges: number;
-  addressChanges: number;
+export interface TimelineCounters extends Counted {
   /** Breaks by class so far (expected, violation, ...), where the run classifies them. */
   classes?: Readonly<Record<string, number>>;
 }
@@ -37,13 +37,7 @@ export interface TimelineSample extends TimelineCounters {
 /** A sample from what the run's stats already compute: its totals, podDistribution() and the second's RTT. */
 export function timelineSampleOf(totals: Totals, pods: readonly PodShare[], rtt: Pick<RttSummary, 'p50Ms' | 'p99Ms'>, stuck?: number): TimelineSample {
   const sample: TimelineSample = {
-    sent: totals.sent,
-    received: totals.received,
-    lost: totals.lost,
-    lostRequests: totals.lostRequests,
-    lostReplies: totals.lostReplies,
-    podChanges: totals.podChanges,
-    addressChanges: totals.addressChanges,
+    ...counted((key) => totals[key]),
     active: totals.active,
     pods: Object.fromEntries(pods.map((p) => [p.label, p.sessions])),
     rttP50Ms: rtt.p50Ms,
@@ -53,19 +47,16 @@ export function timelineSampleOf(totals: Totals, pods: readonly PodShare[], rtt:
   return sample;
 }
 
-export interface TimelineBucket {
+/**
+ * What happened in one bucket. The counters are differences of the run's totals, so they add up
+ * to the report's totals; `lost` is negative in a second where more late replies turned lost
+ * requests into late ones than requests timed out.
+ */
+export interface TimelineBucket extends Counted {
   /** Start of the bucket, ISO 8601 UTC, on a multiple of `seconds`. */
   at: string;
   /** Seconds the bucket covers: 1, 10, 60 or 600 (see the tiers above). */
   seconds: number;
-  sent: number;
-  received: number;
-  /** Requests that became lost in the bucket (a late reply makes it negative: lost became late). */
-  lost: number;
-  lostRequests: number;
-  lostReplies: number;
-  podChanges: number;
-  addressChanges: number;
   classes?: Record<string, number>;
   /** Active sessions at the end of the bucket. */
   active: number;
@@ -100,12 +91,10 @@ interface Bucket extends Omit<TimelineBucket, 'at'> {
   start: number;
 }
 
-const COUNTERS = ['sent', 'received', 'lost', 'lostRequests', 'lostReplies', 'podChanges', 'addressChanges'] as const;
-
 export class TimelineRecorder {
   /** tiers[0] holds seconds; tiers[i] holds buckets of TIMELINE_TIERS[i - 1].seconds. Oldest first. */
   private readonly tiers: Bucket[][] = [[], ...TIMELINE_TIERS.map(() => [])];
-  private previous: TimelineCounters = { sent: 0, received: 0, lost: 0, lostRequests: 0, lostReplies: 0, podChanges: 0, addressChanges: 0 };
+  private previous: TimelineCounters = counted(() => 0);
   private previousAt: number;
 
   /** `startedAt`: epoch ms when the run started (all counters zero). */
@@ -123,22 +112,15 @@ export class TimelineRecorder {
     const bucket: Bucket = {
       start,
       seconds: 1,
-      sent: 0,
-      received: 0,
-      lost: 0,
-      lostRequests: 0,
-      lostReplies: 0,
-      podChanges: 0,
-      addressChanges: 0,
+      ...counted((key) => sample[key] - this.previous[key]),
       active: sample.active,
       pods: positive(sample.pods),
       rttP50Ms: sample.rttP50Ms,
       rttP99Ms: sample.rttP99Ms,
     };
-    for (const key of COUNTERS) bucket[key] = sample[key] - this.previous[key];
     if (sample.classes !== undefined) bucket.classes = difference(sample.classes, this.previous.classes ?? {});
     if (sample.stuck !== undefined) bucket.stuck = sample.stuck;
-    this.previous = { ...sample, classes: sample.classes === undefined ? undefined : { ...sample.classes } };
+    this.previous = { ...counted((key) => sample[key]), ...(sample.classes === undefined ? {} : { classes: { ...sample.classes } }) };
     this.previousAt = now;
 
     const seconds = this.tiers[0]!;
@@ -186,7 +168,7 @@ export class TimelineRecorder {
  */
 export function foldLater<B extends Omit<TimelineBucket, 'at'>>(earlier: B, later: B, seconds: number): B {
   const folded: B = { ...earlier, seconds, active: later.active, pods: { ...later.pods } };
-  for (const key of COUNTERS) folded[key] = earlier[key] + later[key];
+  for (const key of TIMELINE_COUNTERS) folded[key] = earlier[key] + later[key];
   if (earlier.classes !== undefined || later.classes !== undefined) folded.classes = sum(earlier.classes ?? {}, later.classes ?? {});
   if (earlier.stuck !== undefined || later.stuck !== undefined) folded.stuck = Math.max(earlier.stuck ?? 0, later.stuck ?? 0);
   folded.rttP50Ms = weightedMedian(earlier, later);

@@ -5,7 +5,7 @@
 import type { Attribution, ClientReport, ReportClusterEvent, ReportPod, ReportTotals } from '../client/report.js';
 import { MAX_REPORT_EVENTS } from '../client/report.js';
 import { lossPercent } from '../client/stats.js';
-import { foldLater, maxOrNull, sum, weightedMedian, type ReportTimeline, type TimelineBucket } from '../client/timeline.js';
+import { foldLater, maxOrNull, sum, TIMELINE_COUNTERS, weightedMedian, type ReportTimeline, type TimelineBucket } from '../client/timeline.js';
 import { verdictOf } from '../client/verdict.js';
 import { formatDuration } from '../common/duration.js';
 
@@ -93,18 +93,12 @@ export function mergeTimelines(timelines: readonly ReportTimeline[]): ReportTime
 function addConcurrent(a: TimelineBucket, b: TimelineBucket): TimelineBucket {
   const out: TimelineBucket = {
     ...a,
-    sent: a.sent + b.sent,
-    received: a.received + b.received,
-    lost: a.lost + b.lost,
-    lostRequests: a.lostRequests + b.lostRequests,
-    lostReplies: a.lostReplies + b.lostReplies,
-    podChanges: a.podChanges + b.podChanges,
-    addressChanges: a.addressChanges + b.addressChanges,
     active: a.active + b.active,
     pods: sum(a.pods, b.pods),
     rttP50Ms: weightedMedian(a, b),
     rttP99Ms: maxOrNull(a.rttP99Ms, b.rttP99Ms),
   };
+  for (const key of TIMELINE_COUNTERS) out[key] = a[key] + b[key];
   if (a.classes !== undefined || b.classes !== undefined) out.classes = sum(a.classes ?? {}, b.classes ?? {});
   if (a.stuck !== undefined || b.stuck !== undefined) out.stuck = (a.stuck ?? 0) + (b.stuck ?? 0);
   return out;
@@ -128,8 +122,8 @@ function differencesOf(inputs: readonly NamedReport[]): string[] {
     const values = describe((r) => r.settings[key]);
     if (values.size > 1) differences.push(`${key}: ${listed(values)}`);
   }
-  const versions = describe((r) => r.mode);
-  if (versions.size > 1) differences.push(`mode: ${listed(versions)}`);
+  const modes = describe((r) => r.mode);
+  if (modes.size > 1) differences.push(`mode: ${listed(modes)}`);
   const starts = inputs.map((i) => Date.parse(i.report.startedAt));
   const ends = inputs.map((i) => Date.parse(i.report.endedAt));
   const commonFrom = Math.max(...starts);

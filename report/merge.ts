@@ -16,6 +16,9 @@ export interface NamedReport {
 
 const COUNTED = ['sessions', 'sent', 'received', 'lost', 'late', 'duplicates', 'reordered', 'lostRequests', 'lostReplies', 'podChanges', 'addressChanges'] as const;
 
+const worst = (reports: readonly ClientReport[], of: (r: ClientReport) => number | null): number | null =>
+  reports.reduce<number | null>((m, r) => maxOrNull(m, of(r)), null);
+
 const byTime = <T extends { time: string }>(a: T, b: T): number => Date.parse(a.time) - Date.parse(b.time);
 
 /**
@@ -27,17 +30,14 @@ function mergeTotals(reports: readonly ClientReport[], pending: number): ReportT
   for (const key of COUNTED) totals[key] = reports.reduce((n, r) => n + r.totals[key], 0);
   totals.lossPercent = Math.round(lossPercent(totals.lost, totals.sent, pending) * 1e6) / 1e6;
   totals.longestOutageMs = Math.max(...reports.map((r) => r.totals.longestOutageMs));
-  totals.rtt = reports.slice(1).reduce(
-    (rtt, r) => ({
-      p50Ms: weightedMedian({ received: rtt.received, rttP50Ms: rtt.p50Ms }, { received: r.totals.received, rttP50Ms: r.totals.rtt.p50Ms }),
-      p90Ms: maxOrNull(rtt.p90Ms, r.totals.rtt.p90Ms),
-      p99Ms: maxOrNull(rtt.p99Ms, r.totals.rtt.p99Ms),
-      maxMs: maxOrNull(rtt.maxMs, r.totals.rtt.maxMs),
-      received: rtt.received + r.totals.received,
-    }),
-    { ...reports[0]!.totals.rtt, received: reports[0]!.totals.received },
-  );
-  delete (totals.rtt as { received?: number }).received;
+  let median = { received: 0, rttP50Ms: null as number | null };
+  for (const r of reports) median = { received: median.received + r.totals.received, rttP50Ms: weightedMedian(median, { received: r.totals.received, rttP50Ms: r.totals.rtt.p50Ms }) };
+  totals.rtt = {
+    p50Ms: median.rttP50Ms,
+    p90Ms: worst(reports, (r) => r.totals.rtt.p90Ms),
+    p99Ms: worst(reports, (r) => r.totals.rtt.p99Ms),
+    maxMs: worst(reports, (r) => r.totals.rtt.maxMs),
+  };
   return totals;
 }
 
@@ -192,9 +192,9 @@ export function mergeReports(inputs: readonly NamedReport[]): ClientReport {
     pendingAtStop,
     ignored: reports.reduce((n, r) => n + r.ignored, 0),
     scheduling: {
-      lagP50Ms: reports.reduce<number | null>((m, r) => maxOrNull(m, r.scheduling.lagP50Ms), null),
-      lagP99Ms: reports.reduce<number | null>((m, r) => maxOrNull(m, r.scheduling.lagP99Ms), null),
-      lagMaxMs: reports.reduce<number | null>((m, r) => maxOrNull(m, r.scheduling.lagMaxMs), null),
+      lagP50Ms: worst(reports, (r) => r.scheduling.lagP50Ms),
+      lagP99Ms: worst(reports, (r) => r.scheduling.lagP99Ms),
+      lagMaxMs: worst(reports, (r) => r.scheduling.lagMaxMs),
       skipped: reports.reduce((n, r) => n + r.scheduling.skipped, 0),
     },
     clientSocketDrops: drops.length === 0 ? null : drops.reduce((n, d) => n + d, 0),

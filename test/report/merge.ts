@@ -19,6 +19,7 @@ t.test('mergeReports() of two runs is the sum of their totals', async (t) => {
   t.equal(both.sessions.length, 42);
   t.equal(both.events.length, 28);
   t.same(both.verdict.broken, ['14 pod changes (--max-pod-changes 0)', '14 address changes (--max-address-changes 0)']);
+  t.same(both.totals.rtt, { p50Ms: 0.565, p90Ms: 1.292, p99Ms: 12.618, maxMs: 33.14 }, 'p50 weighted by replies, p90/p99/max the worst client\'s');
   t.equal(both.startedAt, first.startedAt);
   t.equal(both.endedAt, second.endedAt);
 });

@@ -6,10 +6,7 @@ import { Option, type Command } from 'commander';
 import type { CommandIo } from '../common/command-io.js';
 import { SetupError, UsageError } from '../common/errors.js';
 import type { ClientReport } from '../client/report.js';
-import { renderCharts, renderSvg, timelineSpec } from './charts.js';
-import { renderHtml } from './html.js';
 import { mergeReports, type NamedReport } from './merge.js';
-import { svgToPng } from './png.js';
 import { parseReport } from './read.js';
 
 export interface ReportFlags {
@@ -59,8 +56,13 @@ export function defaultHtmlPath(file: string): string {
   return file.endsWith('.json') ? `${file.slice(0, -5)}.html` : `${file}.html`;
 }
 
-/** Writes what the flags ask for and returns the lines to print. */
+/**
+ * Writes what the flags ask for and returns the lines to print. The charting libraries load here,
+ * not with the CLI: every other subcommand (the server in a pod first) starts without them.
+ */
 export async function writeReportOutputs(report: ClientReport, flags: ReportFlags, firstFile: string): Promise<string[]> {
+  const { renderCharts, renderSvg, timelineSpec } = await import('./charts.js');
+  const { renderHtml } = await import('./html.js');
   const lines: string[] = [];
   const html = flags.html ?? (flags.svg === undefined && flags.png === undefined && !flags.json ? defaultHtmlPath(firstFile) : undefined);
   if (flags.json) lines.push(JSON.stringify(report, null, 2));
@@ -77,6 +79,7 @@ export async function writeReportOutputs(report: ClientReport, flags: ReportFlag
       lines.push(`wrote ${flags.svg}`);
     }
     if (flags.png !== undefined) {
+      const { svgToPng } = await import('./png.js');
       writeOutput(flags.png, svgToPng(svg), '--png');
       lines.push(`wrote ${flags.png}`);
     }

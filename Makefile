@@ -24,7 +24,7 @@ CLI ?= npx --no-install affinity-tester
 KUBE_ARGS = --namespace $(NAMESPACE)
 
 .PHONY: help build push apply-rbac apply-deployment apply-service deploy discover client client-job \
-        client-job-logs node-scaleup node-scaledown clean clean-all demo test e2e image-test cli
+        client-job-logs client-job-report node-scaleup node-scaledown clean clean-all demo test e2e image-test cli
 
 help: ## list the targets and variables
 	@echo 'Targets:'
@@ -81,6 +81,9 @@ client-job: ## run clients inside the cluster as a Job (needs kubectl; see manif
 
 client-job-logs: ## print the in-cluster clients' output and JSON reports (needs kubectl)
 	kubectl logs -n $(NAMESPACE) -l job-name=affinity-tester-client --prefix --tail=-1
+
+client-job-report: cli ## wait for the client Job, read every pod's report through the API, merge: client-job-report.json and .html
+	$(CLI) collect $(KUBE_ARGS) --job affinity-tester-client --report client-job-report.json --html client-job-report.html
 
 node-scaleup: cli ## start SCALEUP_REPLICAS pause pods of SCALEUP_CPU CPU each, so the autoscaler adds nodes
 	$(CLI) scaleup $(KUBE_ARGS) --replicas $(SCALEUP_REPLICAS) --cpu $(SCALEUP_CPU)

@@ -4,13 +4,13 @@
 // scheduling lag (how late requests went out). Targets: 0 lost, under one core, under 300 MB.
 //
 //   node dist/bench/client-scale.js [--sessions 10000] [--duration 60s] [--interval 1s] [--ramp 10s]
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createSocket } from 'node:dgram';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PACKAGE_ROOT } from '../common/version.js';
+import { freePort, waitForExit } from './local-processes.js';
 import type { ClientReport } from '../client/report.js';
 
 const CLI = join(PACKAGE_ROOT, 'dist', 'cli', 'affinity-tester.js');
@@ -25,14 +25,6 @@ const { values } = parseArgs({
   },
 });
 
-async function freePort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
-  const { port } = socket.address();
-  socket.close();
-  return port;
-}
-
 /** user+sys CPU seconds and peak RSS (VmHWM, bytes) of a running process, from /proc. */
 function sample(pid: number): { cpuSeconds: number; peakRss: number } | undefined {
   try {
@@ -44,10 +36,6 @@ function sample(pid: number): { cpuSeconds: number; peakRss: number } | undefine
   } catch {
     return undefined;
   }
-}
-
-function waitForExit(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => child.on('exit', (code) => resolve(code)));
 }
 
 async function main(): Promise<void> {

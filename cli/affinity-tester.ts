@@ -9,6 +9,7 @@ import { registerServerCommand } from '../server/command.js';
 import { registerClientCommand } from '../client/command.js';
 import { registerDemoCommand } from '../client/demo/command.js';
 import { registerKubeCommands } from '../kube/commands.js';
+import { registerReportCommands } from '../report/commands.js';
 
 const processIo: CommandIo = {
   out: (text) => process.stdout.write(text),
@@ -34,6 +35,7 @@ export async function main(argv: string[], io: CommandIo = processIo): Promise<n
   registerClientCommand(program, io);
   registerDemoCommand(program, io);
   registerKubeCommands(program, io);
+  registerReportCommands(program, io);
 
   try {
     // Each subcommand's action sets process.exitCode itself when it finishes.

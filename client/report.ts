@@ -6,6 +6,7 @@ import type { ClusterEvent } from '../common/cluster-events.js';
 import { VERSION } from '../common/version.js';
 import type { ServingIdentity, SessionEvent } from './events.js';
 import type { Session } from './session.js';
+import type { ReportTimeline } from './timeline.js';
 import { lossPercent, type RttSummary, type Totals } from './stats.js';
 import type { Verdict } from './verdict.js';
 
@@ -132,6 +133,17 @@ export interface ClientReport {
   eventsOmitted: number;
   /** What the cluster did (with --watch); `watched: false` and empty lists without a watch. */
   cluster: { watched: boolean; events: ReportClusterEvent[]; attributions: Attribution[] };
+  /** Per-second figures, older ones coarsened (client/timeline.ts); absent in reports from before it. */
+  timeline?: ReportTimeline;
+  /** Set on a report merged from several (`affinity-tester report --json A B`). */
+  merged?: MergedFrom;
+}
+
+export interface MergedFrom {
+  /** The merged reports, in the order given; their sessions are numbered on from `firstSession`. */
+  reports: { file: string; startedAt: string; endedAt: string; sessions: number; firstSession: number }[];
+  /** Where the reports disagree (settings, target, time), one sentence each. */
+  differences: string[];
 }
 
 /** Enough for every change of 10,000 sessions several times over, without an unbounded report. */
@@ -175,6 +187,7 @@ export interface ReportInput {
   events: readonly ReportEvent[];
   eventsOmitted: number;
   cluster: ClientReport['cluster'];
+  timeline?: ReportTimeline;
 }
 
 export function totalsForReport(totals: Totals, rtt: RttSummary): ReportTotals {
@@ -254,6 +267,7 @@ export function buildReport(input: ReportInput): ClientReport {
     events: [...input.events],
     eventsOmitted: input.eventsOmitted,
     cluster: input.cluster,
+    ...(input.timeline === undefined ? {} : { timeline: input.timeline }),
   };
 }
 

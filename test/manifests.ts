@@ -162,20 +162,23 @@ t.test('every container runs as non-root with a read-only root filesystem and no
   }
 });
 
-t.test('RBAC is read-only (get/list/watch) on exactly what the cluster watch reads', async (t) => {
+t.test('RBAC is read-only (get/list/watch) on exactly what the cluster watch and collect read', async (t) => {
   const roles = base.filter((o) => o.kind === 'Role' || o.kind === 'ClusterRole') as any[];
   const granted: string[] = [];
   for (const role of roles) {
     for (const rule of role.rules) {
-      t.same([...rule.verbs].sort(), ['get', 'list', 'watch'], `${role.kind}/${role.metadata.name} grants read verbs only`);
+      const expected = rule.resources.includes('pods/log') || rule.resources.includes('jobs') ? ['get'] : ['get', 'list', 'watch'];
+      t.same([...rule.verbs].sort(), expected, `${role.kind}/${role.metadata.name} grants read verbs only (collect: get jobs and pods/log)`);
       t.notOk([...rule.resources, ...rule.apiGroups].includes('*'), 'no wildcards');
       for (const group of rule.apiGroups) for (const resource of rule.resources) granted.push(`${role.kind}:${group || 'core'}/${resource}`);
     }
   }
   t.same(granted.sort(), [
     'ClusterRole:core/nodes',
+    'Role:batch/jobs',
     'Role:core/events',
     'Role:core/pods',
+    'Role:core/pods/log',
     'Role:core/services',
     'Role:discovery.k8s.io/endpointslices',
   ]);

@@ -1,12 +1,12 @@
 // `affinity-tester deploy`: puts the server Deployment and its Service (and, when asked, the
 // client's read-only RBAC) into a namespace, then waits until every replica is ready, so that a
 // test started right after it does not count the rollout itself as a break.
-import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import type { Clock } from '../common/clock.js';
 import { formatDuration } from '../common/duration.js';
 import { ObjectApplier, type ObjectResult } from './apply.js';
 import { KubeError, statusOf, toKubeError } from './errors.js';
-import { connectKube, type KubeTarget } from './kubeconfig.js';
+import { connectKube, type KubeConnection, type KubeTarget } from './kubeconfig.js';
 import { pollUntil } from './poll.js';
 import { labelSelector, podRecord, type PodRecord } from './records.js';
 import { rbacObjects, SERVER_DEPLOYMENT, serverDeployment, serverService, type Manifest, type ServerSettings } from './manifests.js';
@@ -72,7 +72,8 @@ async function ensureNamespace(applier: ObjectApplier, namespace: string, onProg
 }
 
 export async function deploy(options: DeployOptions): Promise<DeployResult> {
-  const { kubeConfig, namespace } = connectKube(options);
+  const connection = connectKube(options);
+  const { kubeConfig, namespace } = connection;
   const parts = options.parts ?? ['deployment', 'service'];
   const dir = options.manifestDir;
   const settings: ServerSettings = { ...options, namespace };
@@ -93,19 +94,17 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
 
   const wait = options.wait ?? parts.includes('deployment');
   if (!wait) return { namespace, objects, pods: [] };
-  const pods = await waitForRollout(kubeConfig, namespace, options);
+  const pods = await waitForRollout(connection, options);
   return { namespace, objects, pods };
 }
 
 /** Polls the server Deployment until its rollout is complete; then lists its pods. */
 export async function waitForRollout(
-  kubeConfig: KubeConfig,
-  namespace: string,
+  { kubeConfig, namespace, server }: KubeConnection,
   options: { timeoutMs: number; pollIntervalMs?: number; onProgress?: (text: string) => void; clock?: Clock },
 ): Promise<PodRecord[]> {
   const apps = kubeConfig.makeApiClient(AppsV1Api);
   const core = kubeConfig.makeApiClient(CoreV1Api);
-  const server = kubeConfig.getCurrentCluster()?.server;
   const where = { namespace, ...(server ? { server } : {}) };
   let state: RolloutState | undefined;
   let last = '';

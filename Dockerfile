@@ -15,6 +15,7 @@ COPY common common
 COPY server server
 COPY client client
 COPY kube kube
+COPY demo demo
 COPY report report
 COPY cli cli
 COPY bench bench

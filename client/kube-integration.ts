@@ -3,15 +3,13 @@
 // watch off, never stop the measurement.
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
 import type { ClusterWatch } from '../common/cluster-events.js';
 import { UsageError } from '../common/errors.js';
+import { kubeconfigAvailable as findsKubeconfig } from '../common/kubeconfig-discovery.js';
 
 /** True when a kubeconfig (KUBECONFIG or ~/.kube/config) or an in-cluster service account is there. */
 export function kubeconfigAvailable(env: NodeJS.ProcessEnv = process.env, home: string = homedir()): boolean {
-  if (env.KUBERNETES_SERVICE_HOST) return true;
-  if (env.KUBECONFIG) return env.KUBECONFIG.split(delimiter).some((path) => path !== '' && existsSync(path));
-  return existsSync(join(home, '.kube', 'config'));
+  return findsKubeconfig({ env, home, exists: existsSync });
 }
 
 interface ClusterWatchModule {

@@ -10,6 +10,8 @@ export interface CommandIo {
   env: NodeJS.ProcessEnv;
   /** Standard output is a terminal: colour (unless NO_COLOR) and live lines are wanted. */
   isTTY: boolean;
+  /** Standard error is a terminal: progress lines may replace each other. */
+  errIsTTY?: boolean;
   /** Columns of the terminal, when it is one. */
   columns?: number;
   /** A subcommand's action reports its exit code here; the last call wins. */

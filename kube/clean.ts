@@ -1,23 +1,18 @@
 // `affinity-tester clean`: deletes what deploy, scaleup and the client Job created, and with
 // `rbac` the client's RBAC too. Objects already gone are reported, not errors.
-import type { KubeConfig } from '@kubernetes/client-node';
 import { ObjectApplier, type ObjectResult } from './apply.js';
-import { contextNamespace, loadKubeConfig } from './kubeconfig.js';
+import { connectKube, type KubeTarget } from './kubeconfig.js';
 import { CLIENT_JOB, rbacObjects, SCALEUP_DEPLOYMENT, SERVER_DEPLOYMENT, type Manifest } from './manifests.js';
 
-export interface CleanOptions {
-  namespace?: string;
+export interface CleanOptions extends KubeTarget {
   service: string;
-  kubeConfig?: KubeConfig;
   /** Also delete the client's ServiceAccount, Role(Binding) and ClusterRole(Binding). */
   rbac?: boolean;
   manifestDir?: string;
 }
 
 export async function clean(options: CleanOptions): Promise<{ namespace: string; objects: ObjectResult[] }> {
-  const loaded = options.kubeConfig ? undefined : loadKubeConfig();
-  const kubeConfig = options.kubeConfig ?? loaded!.kubeConfig;
-  const namespace = options.namespace ?? (loaded ? loaded.namespace : contextNamespace(kubeConfig));
+  const { kubeConfig, namespace } = connectKube(options);
   const applier = new ObjectApplier(kubeConfig);
   const object = (apiVersion: string, kind: string, name: string) => ({ apiVersion, kind, metadata: { name, namespace } }) as Manifest;
   const targets: Manifest[] = [

@@ -2,12 +2,13 @@
 // its selector), its EndpointSlices (label kubernetes.io/service-name), the nodes, and the
 // namespace's events. Each change becomes a ClusterEvent on the session clock, so a red change
 // line can say what happened just before it. Read-only: needs get/list/watch (manifests/base/rbac.yaml).
-import { CoreV1Api, DiscoveryV1Api, Watch, type KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, DiscoveryV1Api, Watch } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { monotonicClock, type Clock } from '../common/clock.js';
 import type { ClusterEvent, ClusterWatch, PodIdentity } from '../common/cluster-events.js';
 import { endpointChanges, eventChange, nodeChanges, podChanges } from './cluster-diff.js';
 import { toKubeError, type KubeError } from './errors.js';
-import { contextNamespace, loadKubeConfig } from './kubeconfig.js';
+import { connectKube, type KubeTarget } from './kubeconfig.js';
 import {
   endpointRecords,
   eventRecord,
@@ -26,12 +27,11 @@ import {
 import { startResourceWatch, type ListResult, type ResourceWatch, type WatchEventType } from './resource-watch.js';
 import { ClusterTimeline } from './timeline.js';
 
-export interface ClusterWatchOptions {
-  namespace?: string;
+export interface ClusterWatchOptions extends KubeTarget {
   service: string;
   logger?: Logger;
-  kubeConfig?: KubeConfig;
-  now?: () => number;
+  /** Stamps each event: pass the run's clock so events and sessions share one timeline. */
+  clock?: Clock;
   /** One line for each part of the watch that cannot run (e.g. RBAC forbids nodes); default: logger.warn. */
   onWarning?: (text: string) => void;
   /** Pause before a watch is retried after an error (tests make it short). */
@@ -49,11 +49,8 @@ function itemsOf<T>(list: { items: T[]; metadata?: { resourceVersion?: string } 
 }
 
 export async function startClusterWatch(options: ClusterWatchOptions): Promise<ClusterWatch> {
-  const loaded = options.kubeConfig ? undefined : loadKubeConfig();
-  const kubeConfig = options.kubeConfig ?? loaded!.kubeConfig;
-  const namespace = options.namespace ?? (loaded ? loaded.namespace : contextNamespace(kubeConfig));
-  const server = kubeConfig.getCurrentCluster()?.server;
-  const now = options.now ?? Date.now;
+  const { kubeConfig, namespace, server } = connectKube(options);
+  const now = options.clock ?? monotonicClock;
   const logger = options.logger;
   const warn = options.onWarning ?? ((text: string) => logger?.warn({ namespace, service: options.service }, text));
   const core = kubeConfig.makeApiClient(CoreV1Api);
@@ -99,7 +96,6 @@ export async function startClusterWatch(options: ClusterWatchOptions): Promise<C
   const tuning = {
     ...(options.retryDelayMs !== undefined ? { retryDelayMs: options.retryDelayMs } : {}),
     ...(options.minWatchMs !== undefined ? { minWatchMs: options.minWatchMs } : {}),
-    now,
   };
 
   // Pods: keyed by name; a re-list diffs against what we had so nothing in the gap is missed.

@@ -3,6 +3,8 @@
 // pod with a report counts (a retried index has older, failed pods). A client whose verdict
 // failed exits 1, so its pod is Failed and so may be the Job: its report counts all the same.
 // Permissions: get jobs, list pods, get pods/log.
+import type { Clock } from '../common/clock.js';
+import { pollUntil } from './poll.js';
 import { BatchV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { KubeError, toKubeError } from './errors.js';
 
@@ -83,8 +85,9 @@ export interface CollectOptions {
   /** Give up waiting for the Job after this long. */
   timeoutMs: number;
   pollMs: number;
-  now: () => number;
-  sleep: (ms: number) => Promise<void>;
+  /** Time and the pause between polls (tests pass fakes; default the real ones). */
+  clock?: Clock;
+  sleep?: (ms: number) => Promise<void>;
   /** Told once while the Job runs, so a person knows what is being waited for. */
   onWaiting?: (job: JobRecord) => void;
 }
@@ -111,21 +114,26 @@ export async function collectJobReports(options: CollectOptions): Promise<Collec
   const server = kubeConfig.getCurrentCluster()?.server;
 
   // Polling a get needs only "get jobs"; a Job's end is minutes away, a second of delay is nothing.
-  const deadline = options.now() + options.timeoutMs;
-  let job: JobRecord;
   let told = false;
-  for (;;) {
-    try {
-      job = jobRecord(await batch.readNamespacedJob({ name, namespace }));
-    } catch (error) {
-      throw toKubeError(error, { verb: 'get', resource: 'jobs.batch', namespace, name, server });
-    }
-    if (job.finished !== undefined) break;
-    if (options.now() >= deadline) throw new KubeError('timeout', `job ${name} in namespace ${namespace} has not finished after ${Math.round(options.timeoutMs / 1000)} s (--timeout)`);
-    if (!told) options.onWaiting?.(job);
-    told = true;
-    await options.sleep(options.pollMs);
-  }
+  const job = await pollUntil<JobRecord>({
+    attempt: async () => {
+      let record: JobRecord;
+      try {
+        record = jobRecord(await batch.readNamespacedJob({ name, namespace }));
+      } catch (error) {
+        throw toKubeError(error, { verb: 'get', resource: 'jobs.batch', namespace, name, server });
+      }
+      if (record.finished !== undefined) return record;
+      if (!told) options.onWaiting?.(record);
+      told = true;
+      return undefined;
+    },
+    timeoutMs: options.timeoutMs,
+    intervalMs: options.pollMs,
+    timedOut: () => new KubeError('timeout', `job ${name} in namespace ${namespace} has not finished after ${Math.round(options.timeoutMs / 1000)} s (--timeout)`),
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.sleep ? { sleep: options.sleep } : {}),
+  });
 
   let pods: JobPodRecord[];
   try {

@@ -1,15 +1,15 @@
 // The Kubernetes subcommands: deploy, discover, scaleup, scaledown, clean. They talk to the API
 // through @kubernetes/client-node (no kubectl needed). The kube modules are imported inside the
 // actions, so `affinity-tester server` and `client` do not pay for loading the client library.
-// Every failure a user can meet (no kubeconfig, RBAC, missing Service, timeout) is one line and
-// exit code 2; progress goes to stderr, results to stdout (so `$(affinity-tester discover)` works).
-import type { CommandIo } from '../common/command-io.js';
+// Failures are thrown as KubeError; the CLI prints them as one line and picks the exit code.
+// Progress goes to stderr, results to stdout (so `$(affinity-tester discover)` works).
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { UsageError } from '../common/errors.js';
+import type { CommandIo } from '../common/command-io.js';
 import { durationOption, integerOption } from '../common/options.js';
 import { formatEndpoint } from '../common/ip-address.js';
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { DeployPart } from './deploy.js';
+import type { KubeConnection } from './kubeconfig.js';
+import { progressPrinter } from './progress-printer.js';
 
 interface KubeFlags {
   namespace?: string;
@@ -27,48 +27,13 @@ function addKubeOptions(command: Command, withService = true): Command {
   );
 }
 
-/** Loads the kubeconfig once for a command; its errors become one line and exit 2. */
-async function connect(flags: { namespace?: string; kubeconfig?: string }): Promise<{ kubeConfig: KubeConfig; namespace: string }> {
-  const { loadKubeConfig } = await import('./kubeconfig.js');
-  const loaded = await asUsage(async () => loadKubeConfig(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}));
-  return { kubeConfig: loaded.kubeConfig, namespace: flags.namespace ?? loaded.namespace };
-}
-
-/** Runs `work`, turning a KubeError into UsageError (one line, exit 2). */
-async function asUsage<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    const { KubeError } = await import('./errors.js');
-    if (error instanceof KubeError) throw new UsageError(error.message);
-    throw error;
-  }
-}
-
-/**
- * Progress lines on stderr: on a terminal each one replaces the last; otherwise (CI logs, pipes)
- * every line is kept but repeated waiting lines are thinned to one each 10 seconds.
- */
-function progressPrinter(stream: NodeJS.WriteStream = process.stderr): { line: (text: string) => void; done: () => void } {
-  let open = false;
-  let lastPlain = 0;
-  return {
-    line(text) {
-      if (stream.isTTY) {
-        stream.write(`\r\x1b[2K${text}`);
-        open = true;
-        return;
-      }
-      const now = Date.now();
-      if (text.startsWith('waiting') && now - lastPlain < 10_000) return;
-      if (text.startsWith('waiting')) lastPlain = now;
-      stream.write(`${text}\n`);
-    },
-    done() {
-      if (open) stream.write('\n');
-      open = false;
-    },
-  };
+/** The cluster and namespace the flags name; the kubeconfig is looked for in the command's environment. */
+async function connect(flags: { namespace?: string; kubeconfig?: string }, io: CommandIo): Promise<KubeConnection> {
+  const { connectKube } = await import('./kubeconfig.js');
+  return connectKube({
+    search: { env: io.env, ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}) },
+    ...(flags.namespace ? { namespace: flags.namespace } : {}),
+  });
 }
 
 /** A CPU quantity as Kubernetes takes it for requests: whole or decimal cores, or millicores; not zero. */
@@ -81,13 +46,14 @@ function cpuOption(value: string): string {
 
 function partsOption(value: string): DeployPart[] {
   const parts = value.split(',').map((part) => part.trim()).filter((part) => part !== '');
-  const known = ['deployment', 'service', 'rbac'];
-  const unknown = parts.filter((part) => !known.includes(part));
+  const known: readonly DeployPart[] = ['deployment', 'service', 'rbac'];
+  const unknown = parts.filter((part) => !known.includes(part as DeployPart));
   if (parts.length === 0 || unknown.length > 0) throw new InvalidArgumentError(`expected a comma-separated list of ${known.join(', ')}.`);
   return parts as DeployPart[];
 }
 
-export function registerKubeCommands(program: Command, _io: CommandIo): void {
+export function registerKubeCommands(program: Command, io: CommandIo): void {
+  const progress = () => progressPrinter(io.err, io.errIsTTY === true);
   addKubeOptions(
     program
       .command('deploy')
@@ -110,31 +76,29 @@ export function registerKubeCommands(program: Command, _io: CommandIo): void {
       .addOption(new Option('--no-wait', 'do not wait for the pods to be ready'))
       .addOption(new Option('--timeout <duration>', 'how long to wait for ready pods').env('DEPLOY_TIMEOUT').default(durationOption('5m'), '5m').argParser(durationOption)),
   ).action(async (flags: KubeFlags & { image?: string; replicas: number; sessionAffinity: 'ClientIP' | 'None'; externalTrafficPolicy: 'Local' | 'Cluster'; only: DeployPart[]; wait: boolean; timeout: number }) => {
-    const { kubeConfig, namespace } = await connect(flags);
+    const { kubeConfig, namespace } = await connect(flags, io);
     const { deploy } = await import('./deploy.js');
-    const progress = progressPrinter();
-    const result = await asUsage(() =>
-      deploy({
-        kubeConfig,
-        namespace,
-        service: flags.service,
-        replicas: flags.replicas,
-        sessionAffinity: flags.sessionAffinity,
-        externalTrafficPolicy: flags.externalTrafficPolicy,
-        parts: flags.only,
-        wait: flags.wait && flags.only.includes('deployment'),
-        timeoutMs: flags.timeout,
-        onProgress: (text) => {
-          if (text.startsWith('waiting')) progress.line(text);
-        },
-        ...(flags.image ? { image: flags.image } : {}),
-      }),
-    ).finally(() => progress.done());
-    for (const object of result.objects) process.stdout.write(`${object.ref} ${object.action}${object.namespace ? ` in namespace ${object.namespace}` : ''}\n`);
+    const printer = progress();
+    const result = await deploy({
+      kubeConfig,
+      namespace,
+      service: flags.service,
+      replicas: flags.replicas,
+      sessionAffinity: flags.sessionAffinity,
+      externalTrafficPolicy: flags.externalTrafficPolicy,
+      parts: flags.only,
+      wait: flags.wait && flags.only.includes('deployment'),
+      timeoutMs: flags.timeout,
+      onProgress: (text) => {
+        if (text.startsWith('waiting')) printer.line(text);
+      },
+      ...(flags.image ? { image: flags.image } : {}),
+    }).finally(() => printer.done());
+    for (const object of result.objects) io.out(`${object.ref} ${object.action}${object.namespace ? ` in namespace ${object.namespace}` : ''}\n`);
     for (const pod of result.pods) {
-      process.stdout.write(`pod ${pod.name} ready${pod.node ? ` on node ${pod.node}` : ''}${pod.ips.length > 0 ? ` (${pod.ips.join(', ')})` : ''}\n`);
+      io.out(`pod ${pod.name} ready${pod.node ? ` on node ${pod.node}` : ''}${pod.ips.length > 0 ? ` (${pod.ips.join(', ')})` : ''}\n`);
     }
-    process.exitCode = 0;
+    io.setExitCode(0);
   });
 
   addKubeOptions(
@@ -151,20 +115,20 @@ export function registerKubeCommands(program: Command, _io: CommandIo): void {
           .default('host'),
       ),
   ).action(async (flags: KubeFlags & { timeout: number; output: 'host' | 'endpoint' | 'env' | 'json' }) => {
-    const { kubeConfig, namespace } = await connect(flags);
+    const { kubeConfig, namespace } = await connect(flags, io);
     const { discoverServiceTarget } = await import('./discover.js');
-    const progress = progressPrinter();
-    const target = await asUsage(() =>
-      discoverServiceTarget({ kubeConfig, namespace, service: flags.service, timeoutMs: flags.timeout, onProgress: progress.line }),
-    ).finally(() => progress.done());
+    const printer = progress();
+    const target = await discoverServiceTarget({ kubeConfig, namespace, service: flags.service, timeoutMs: flags.timeout, onProgress: printer.line }).finally(() =>
+      printer.done(),
+    );
     const lines: Record<typeof flags.output, string> = {
       host: target.host,
       endpoint: formatEndpoint(target.host, target.port),
       env: `TARGET_ADDR=${target.host}\nTARGET_PORT=${target.port}`,
       json: JSON.stringify({ namespace, service: flags.service, ...target }),
     };
-    process.stdout.write(`${lines[flags.output]}\n`);
-    process.exitCode = 0;
+    io.out(`${lines[flags.output]}\n`);
+    io.setExitCode(0);
   });
 
   addKubeOptions(
@@ -175,28 +139,28 @@ export function registerKubeCommands(program: Command, _io: CommandIo): void {
       .addOption(new Option('--cpu <quantity>', 'CPU request of each pause pod, e.g. 1, 1.5, 500m (default: the manifest\'s, 1)').env('SCALEUP_CPU').argParser(cpuOption)),
     false,
   ).action(async (flags: KubeFlags & { replicas: number; cpu?: string }) => {
-    const { kubeConfig, namespace } = await connect(flags);
+    const { kubeConfig, namespace } = await connect(flags, io);
     const { scaleNodeWorkload } = await import('./scale.js');
-    const result = await asUsage(() => scaleNodeWorkload({ kubeConfig, namespace, replicas: flags.replicas, ...(flags.cpu ? { cpu: flags.cpu } : {}) }));
-    process.stdout.write(
+    const result = await scaleNodeWorkload({ kubeConfig, namespace, replicas: flags.replicas, ...(flags.cpu ? { cpu: flags.cpu } : {}) });
+    io.out(
       `${result.ref} ${result.action} in namespace ${namespace}: ${result.replicas} pause pods requesting ${result.cpu} CPU each; pods that do not fit stay Pending until the autoscaler adds nodes (kubectl get nodes -w)\n`,
     );
-    process.exitCode = 0;
+    io.setExitCode(0);
   });
 
   addKubeOptions(
     program.command('scaledown').description('scale the pause pods to 0, so the cluster autoscaler removes the nodes it added'),
     false,
   ).action(async (flags: KubeFlags) => {
-    const { kubeConfig, namespace } = await connect(flags);
+    const { kubeConfig, namespace } = await connect(flags, io);
     const { scaleNodeWorkload } = await import('./scale.js');
-    const result = await asUsage(() => scaleNodeWorkload({ kubeConfig, namespace, replicas: 0 }));
+    const result = await scaleNodeWorkload({ kubeConfig, namespace, replicas: 0 });
     if (result.action === 'absent') {
-      process.stdout.write(`${result.ref} not found in namespace ${namespace}: nothing to scale down\n`);
+      io.out(`${result.ref} not found in namespace ${namespace}: nothing to scale down\n`);
     } else {
-      process.stdout.write(`${result.ref} scaled to 0 in namespace ${namespace}; the autoscaler removes empty nodes after its scale-down delay (often about 10 minutes)\n`);
+      io.out(`${result.ref} scaled to 0 in namespace ${namespace}; the autoscaler removes empty nodes after its scale-down delay (often about 10 minutes)\n`);
     }
-    process.exitCode = 0;
+    io.setExitCode(0);
   });
 
   addKubeOptions(
@@ -205,12 +169,12 @@ export function registerKubeCommands(program: Command, _io: CommandIo): void {
       .description('delete the server Deployment, the Service, the scale-up pods and the client Job')
       .addOption(new Option('--rbac', "also delete the client's ServiceAccount, Role, ClusterRole and bindings")),
   ).action(async (flags: KubeFlags & { rbac?: boolean }) => {
-    const { kubeConfig, namespace } = await connect(flags);
+    const { kubeConfig, namespace } = await connect(flags, io);
     const { clean } = await import('./clean.js');
-    const result = await asUsage(() => clean({ kubeConfig, namespace, service: flags.service, rbac: flags.rbac === true }));
+    const result = await clean({ kubeConfig, namespace, service: flags.service, rbac: flags.rbac === true });
     for (const object of result.objects) {
-      process.stdout.write(`${object.ref} ${object.action === 'absent' ? 'not found (nothing to delete)' : 'deleted'}\n`);
+      io.out(`${object.ref} ${object.action === 'absent' ? 'not found (nothing to delete)' : 'deleted'}\n`);
     }
-    process.exitCode = 0;
+    io.setExitCode(0);
   });
 }

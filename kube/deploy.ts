@@ -1,21 +1,19 @@
 // `affinity-tester deploy`: puts the server Deployment and its Service (and, when asked, the
 // client's read-only RBAC) into a namespace, then waits until every replica is ready, so that a
 // test started right after it does not count the rollout itself as a break.
-import { setTimeout as sleep } from 'node:timers/promises';
-import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
+import type { Clock } from '../common/clock.js';
 import { formatDuration } from '../common/duration.js';
 import { ObjectApplier, type ObjectResult } from './apply.js';
 import { KubeError, statusOf, toKubeError } from './errors.js';
-import { contextNamespace, loadKubeConfig } from './kubeconfig.js';
+import { connectKube, type KubeConnection, type KubeTarget } from './kubeconfig.js';
+import { pollUntil } from './poll.js';
 import { labelSelector, podRecord, type PodRecord } from './records.js';
 import { rbacObjects, SERVER_DEPLOYMENT, serverDeployment, serverService, type Manifest, type ServerSettings } from './manifests.js';
 
 export type DeployPart = 'deployment' | 'service' | 'rbac';
-export const DEPLOY_PARTS: readonly DeployPart[] = ['deployment', 'service', 'rbac'];
 
-export interface DeployOptions extends Omit<ServerSettings, 'namespace'> {
-  namespace?: string;
-  kubeConfig?: KubeConfig;
+export interface DeployOptions extends Omit<ServerSettings, 'namespace'>, KubeTarget {
   /** What to apply (default deployment and service). */
   parts?: DeployPart[];
   /** Wait for the Deployment's pods to be ready (default true when the Deployment is applied). */
@@ -23,6 +21,7 @@ export interface DeployOptions extends Omit<ServerSettings, 'namespace'> {
   timeoutMs: number;
   pollIntervalMs?: number;
   onProgress?: (text: string) => void;
+  clock?: Clock;
   /** The manifests directory (tests point it elsewhere). */
   manifestDir?: string;
 }
@@ -73,9 +72,8 @@ async function ensureNamespace(applier: ObjectApplier, namespace: string, onProg
 }
 
 export async function deploy(options: DeployOptions): Promise<DeployResult> {
-  const loaded = options.kubeConfig ? undefined : loadKubeConfig();
-  const kubeConfig = options.kubeConfig ?? loaded!.kubeConfig;
-  const namespace = options.namespace ?? (loaded ? loaded.namespace : contextNamespace(kubeConfig));
+  const connection = connectKube(options);
+  const { kubeConfig, namespace } = connection;
   const parts = options.parts ?? ['deployment', 'service'];
   const dir = options.manifestDir;
   const settings: ServerSettings = { ...options, namespace };
@@ -96,33 +94,30 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
 
   const wait = options.wait ?? parts.includes('deployment');
   if (!wait) return { namespace, objects, pods: [] };
-  const pods = await waitForRollout(kubeConfig, namespace, options);
+  const pods = await waitForRollout(connection, options);
   return { namespace, objects, pods };
 }
 
 /** Polls the server Deployment until its rollout is complete; then lists its pods. */
 export async function waitForRollout(
-  kubeConfig: KubeConfig,
-  namespace: string,
-  options: { timeoutMs: number; pollIntervalMs?: number; onProgress?: (text: string) => void },
+  { kubeConfig, namespace, server }: KubeConnection,
+  options: { timeoutMs: number; pollIntervalMs?: number; onProgress?: (text: string) => void; clock?: Clock },
 ): Promise<PodRecord[]> {
   const apps = kubeConfig.makeApiClient(AppsV1Api);
   const core = kubeConfig.makeApiClient(CoreV1Api);
-  const server = kubeConfig.getCurrentCluster()?.server;
   const where = { namespace, ...(server ? { server } : {}) };
-  const started = Date.now();
-  const deadline = started + options.timeoutMs;
   let state: RolloutState | undefined;
   let last = '';
-  for (;;) {
-    let deployment: Manifest;
-    try {
-      deployment = (await apps.readNamespacedDeployment({ name: SERVER_DEPLOYMENT, namespace })) as unknown as Manifest;
-    } catch (error) {
-      throw toKubeError(error, { ...where, verb: 'get', resource: 'deployments.apps', name: SERVER_DEPLOYMENT });
-    }
-    state = rolloutState(deployment);
-    if (rolloutComplete(state)) {
+  return pollUntil({
+    attempt: async () => {
+      let deployment: Manifest;
+      try {
+        deployment = (await apps.readNamespacedDeployment({ name: SERVER_DEPLOYMENT, namespace })) as unknown as Manifest;
+      } catch (error) {
+        throw toKubeError(error, { ...where, verb: 'get', resource: 'deployments.apps', name: SERVER_DEPLOYMENT });
+      }
+      state = rolloutState(deployment);
+      if (!rolloutComplete(state)) return undefined;
       const selector = labelSelector(deployment.spec?.selector?.matchLabels ?? {});
       try {
         const list = await core.listNamespacedPod({ namespace, labelSelector: selector });
@@ -131,17 +126,19 @@ export async function waitForRollout(
         if (statusOf(error) === 403) return [];
         throw toKubeError(error, { ...where, verb: 'list', resource: 'pods' });
       }
-    }
-    const now = Date.now();
-    if (now >= deadline) {
-      throw new KubeError(
+    },
+    timeoutMs: options.timeoutMs,
+    intervalMs: options.pollIntervalMs ?? 2000,
+    onWaiting: (elapsedMs) => {
+      const line = `waiting for deployment ${SERVER_DEPLOYMENT}: ${state!.ready} of ${state!.desired} pods ready, ${state!.updated} updated`;
+      if (line !== last) options.onProgress?.(`${line} (${formatDuration(elapsedMs)})`);
+      last = line;
+    },
+    timedOut: () =>
+      new KubeError(
         'timeout',
-        `deployment ${SERVER_DEPLOYMENT} in namespace ${namespace}: ${state.ready} of ${state.desired} pods ready after ${formatDuration(options.timeoutMs)}; see "kubectl describe deployment ${SERVER_DEPLOYMENT} -n ${namespace}"`,
-      );
-    }
-    const line = `waiting for deployment ${SERVER_DEPLOYMENT}: ${state.ready} of ${state.desired} pods ready, ${state.updated} updated`;
-    if (line !== last) options.onProgress?.(`${line} (${formatDuration(now - started)})`);
-    last = line;
-    await sleep(Math.max(1, Math.min(options.pollIntervalMs ?? 2000, deadline - now)));
-  }
+        `deployment ${SERVER_DEPLOYMENT} in namespace ${namespace}: ${state!.ready} of ${state!.desired} pods ready after ${formatDuration(options.timeoutMs)}; see "kubectl describe deployment ${SERVER_DEPLOYMENT} -n ${namespace}"`,
+      ),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
 }

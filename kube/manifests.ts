@@ -12,7 +12,6 @@ export const MANIFEST_DIR = join(PACKAGE_ROOT, 'manifests', 'base');
 export const SERVER_DEPLOYMENT = 'affinity-tester';
 export const SCALEUP_DEPLOYMENT = 'affinity-tester-node-scaleup';
 export const CLIENT_JOB = 'affinity-tester-client';
-export const DEFAULT_SERVICE = 'affinity-tester';
 
 /** A manifest object as plain data (the YAML parsed), with the fields we touch typed loosely. */
 export type Manifest = KubernetesObject & { metadata: { name: string; namespace?: string }; [key: string]: any };

@@ -6,6 +6,7 @@
 // the new list against what it had ("Efficient detection of changes" in the API concepts docs).
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Watch } from '@kubernetes/client-node';
+import { monotonicClock, type Clock } from '../common/clock.js';
 import { statusOf, toKubeError, type KubeError, type KubeOperation } from './errors.js';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -32,7 +33,8 @@ export interface ResourceWatchOptions<T> {
   retryDelayMs?: number;
   /** A watch that ends sooner than this after it started is followed by a pause (default 1s). */
   minWatchMs?: number;
-  now?: () => number;
+  /** Times how long a watch stream lasted. */
+  clock?: Clock;
 }
 
 export interface ResourceWatch {
@@ -48,7 +50,7 @@ type WatchOutcome = { kind: 'ended' } | { kind: 'gone' } | { kind: 'error'; erro
 const FATAL = new Set([401, 403, 404]);
 
 export function startResourceWatch<T extends { metadata?: { resourceVersion?: string } }>(options: ResourceWatchOptions<T>): ResourceWatch {
-  const now = options.now ?? Date.now;
+  const now = options.clock ?? monotonicClock;
   const baseDelay = options.retryDelayMs ?? 1000;
   const minWatchMs = options.minWatchMs ?? 1000;
   const stopper = new AbortController();

@@ -1,14 +1,11 @@
 // `affinity-tester scaleup` / `scaledown`: sets the replicas (and CPU request) of the pause-pod
 // Deployment from manifests/base/node-scaleup.yaml. Pods that fit nowhere stay Pending, which is what
 // makes the cluster autoscaler add nodes; scaling to 0 lets it remove them again.
-import type { KubeConfig } from '@kubernetes/client-node';
 import { ObjectApplier, type ObjectResult } from './apply.js';
-import { contextNamespace, loadKubeConfig } from './kubeconfig.js';
+import { connectKube, type KubeTarget } from './kubeconfig.js';
 import { scaleupDeployment } from './manifests.js';
 
-export interface ScaleOptions {
-  namespace?: string;
-  kubeConfig?: KubeConfig;
+export interface ScaleOptions extends KubeTarget {
   replicas: number;
   /** CPU request of each pause pod ("1", "500m"); default: the manifest's. */
   cpu?: string;
@@ -21,9 +18,7 @@ export interface ScaleResult extends ObjectResult {
 }
 
 export async function scaleNodeWorkload(options: ScaleOptions): Promise<ScaleResult> {
-  const loaded = options.kubeConfig ? undefined : loadKubeConfig();
-  const kubeConfig = options.kubeConfig ?? loaded!.kubeConfig;
-  const namespace = options.namespace ?? (loaded ? loaded.namespace : contextNamespace(kubeConfig));
+  const { kubeConfig, namespace } = connectKube(options);
   const applier = new ObjectApplier(kubeConfig);
   const desired = scaleupDeployment({ namespace, replicas: options.replicas, ...(options.cpu ? { cpu: options.cpu } : {}) }, options.manifestDir);
   const cpu = String(desired.spec.template.spec.containers[0].resources.requests.cpu);

@@ -21,45 +21,40 @@ export interface CollectFlags {
 
 const POLL_MS = 2000;
 
-/** Collects, merges and writes; returns the lines to print. KubeErrors become one-line usage errors. */
+/** Collects, merges and writes; returns the lines to print. A KubeError goes up to the CLI, which says it in one line. */
 export async function runCollect(flags: CollectFlags, pollMs = POLL_MS, onWaiting?: (line: string) => void): Promise<{ lines: string[]; passed: boolean }> {
-  const { loadKubeConfig } = await import('../kube/kubeconfig.js');
+  // Loaded here, not at the top: `report` alone never pays for @kubernetes/client-node.
+  const { connectKube } = await import('../kube/kubeconfig.js');
   const { collectJobReports } = await import('../kube/collect.js');
-  const { KubeError } = await import('../kube/errors.js');
-  try {
-    const loaded = loadKubeConfig(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {});
-    const namespace = flags.namespace ?? loaded.namespace;
-    const collected = await collectJobReports({
-      kubeConfig: loaded.kubeConfig,
-      namespace,
-      job: flags.job,
-      timeoutMs: flags.timeout,
-      pollMs,
-      now: Date.now,
-      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-      onWaiting: (job) => onWaiting?.(`waiting for job ${job.name} in namespace ${namespace} (${job.completions} pods) to finish`),
-    });
-    if (collected.reports.length === 0) throw new UsageError(`job ${flags.job}: no pod printed a report in its log (${collected.missing.join(', ')})`);
-    const named: NamedReport[] = collected.reports.map(({ source, text }) => {
-      const parsed = parseReport(text);
-      if (!parsed.ok) throw new UsageError(`${source}: ${parsed.reason}`);
-      return { file: source, report: parsed.report };
-    });
-    const report = mergeReports(named);
-    const json = flags.report ?? `${flags.job}-report.json`;
-    writeReport(json, report);
-    const lines = [
-      `job ${flags.job} ${collected.job.finished}: ${named.length} report${named.length === 1 ? '' : 's'} from ${named.map((n) => n.file).join(', ')}` +
-        (collected.missing.length > 0 ? `; no report from ${collected.missing.join(', ')}` : ''),
-      `wrote ${json}`,
-      ...(await writeReportOutputs(report, { html: flags.html ?? `${flags.job}-report.html` }, json)),
-      report.verdict.passed ? 'PASS' : `FAIL: ${report.verdict.broken.join('; ')}`,
-    ];
-    return { lines, passed: report.verdict.passed };
-  } catch (error) {
-    if (error instanceof KubeError) throw new UsageError(error.message);
-    throw error;
-  }
+  const { kubeConfig, namespace } = connectKube({
+    ...(flags.kubeconfig ? { search: { kubeconfig: flags.kubeconfig } } : {}),
+    ...(flags.namespace ? { namespace: flags.namespace } : {}),
+  });
+  const collected = await collectJobReports({
+    kubeConfig,
+    namespace,
+    job: flags.job,
+    timeoutMs: flags.timeout,
+    pollMs,
+    onWaiting: (job) => onWaiting?.(`waiting for job ${job.name} in namespace ${namespace} (${job.completions} pods) to finish`),
+  });
+  if (collected.reports.length === 0) throw new UsageError(`job ${flags.job}: no pod printed a report in its log (${collected.missing.join(', ')})`);
+  const named: NamedReport[] = collected.reports.map(({ source, text }) => {
+    const parsed = parseReport(text);
+    if (!parsed.ok) throw new UsageError(`${source}: ${parsed.reason}`);
+    return { file: source, report: parsed.report };
+  });
+  const report = mergeReports(named);
+  const json = flags.report ?? `${flags.job}-report.json`;
+  writeReport(json, report);
+  const lines = [
+    `job ${flags.job} ${collected.job.finished}: ${named.length} report${named.length === 1 ? '' : 's'} from ${named.map((n) => n.file).join(', ')}` +
+      (collected.missing.length > 0 ? `; no report from ${collected.missing.join(', ')}` : ''),
+    `wrote ${json}`,
+    ...(await writeReportOutputs(report, { html: flags.html ?? `${flags.job}-report.html` }, json)),
+    report.verdict.passed ? 'PASS' : `FAIL: ${report.verdict.broken.join('; ')}`,
+  ];
+  return { lines, passed: report.verdict.passed };
 }
 
 export function registerCollectCommand(program: Command, io: CommandIo): void {

@@ -8,7 +8,7 @@ import pino from 'pino';
 import type { ClusterEvent, ClusterWatch, PodIdentity } from '../../common/cluster-events.js';
 import { UsageError } from '../../common/errors.js';
 import { startStunServer } from '../../server/udp-server.js';
-import { DemoBalancer } from '../../client/demo/balancer.js';
+import { DemoBalancer } from '../../demo/balancer.js';
 import { runClient, clock } from '../../client/run.js';
 import type { ClientReport } from '../../client/report.js';
 import { discoverTarget, kubeconfigAvailable, startWatch } from '../../client/kube-integration.js';
@@ -162,10 +162,10 @@ t.test('discoverTarget() turns failures into a UsageError, and returns what disc
   });
 });
 
-t.test('kubeconfigAvailable() looks at KUBERNETES_SERVICE_HOST, KUBECONFIG and ~/.kube/config', async (t) => {
+t.test('kubeconfigAvailable() looks at KUBECONFIG and ~/.kube/config', async (t) => {
   const home = mkdtempSync(join(tmpdir(), 'home-'));
   t.equal(kubeconfigAvailable({}, home), false);
-  t.equal(kubeconfigAvailable({ KUBERNETES_SERVICE_HOST: '10.0.0.1' }, home), true);
+  t.equal(kubeconfigAvailable({ KUBERNETES_SERVICE_HOST: '10.0.0.1' }, home), false, 'in a pod only with the service-account token too (common/kubeconfig-discovery.ts)');
   t.equal(kubeconfigAvailable({ KUBECONFIG: join(home, 'missing') }, home), false);
   mkdirSync(join(home, '.kube'));
   writeFileSync(join(home, '.kube', 'config'), 'apiVersion: v1\n');

@@ -1,67 +1,13 @@
 import t from 'tap';
-import { createSocket } from 'node:dgram';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../fixtures/cli.js';
-import { DemoBalancer, pickBackend, type Backend } from '../../client/demo/balancer.js';
-import { demoTimeline } from '../../client/demo/run-demo.js';
+import { demoTimeline } from '../../demo/run-demo.js';
 import type { ClientReport } from '../../client/report.js';
+import { runMain } from '../fixtures/run-main.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'demo-'));
-
-t.test('pickBackend() is stable for a flow and spreads a removed backend over all the others', async (t) => {
-  const backends: Backend[] = ['a', 'b', 'c', 'd'].map((name, i) => ({ name, address: '127.0.0.1', port: 1000 + i }));
-  const flows = Array.from({ length: 400 }, (_, i) => `udp|127.0.0.1|${20000 + i}|127.0.0.1|3478`);
-  const before = flows.map((f) => pickBackend(f, backends).name);
-  t.same(flows.map((f) => pickBackend(f, backends).name), before, 'deterministic');
-  const after = flows.map((f) => pickBackend(f, backends.filter((b) => b.name !== 'b')).name);
-  const moved = new Set<string>();
-  let disturbed = 0;
-  flows.forEach((_, i) => {
-    if (before[i] !== 'b') disturbed += after[i] === before[i] ? 0 : 1;
-    else moved.add(after[i]!);
-  });
-  t.equal(disturbed, 0, 'flows of other backends do not move');
-  t.same([...moved].sort(), ['a', 'c', 'd'], "b's flows spread over every remaining backend");
-});
-
-t.test('the demo balancer pins flows, keeps them when a backend is added and rehashes them when theirs is removed', async (t) => {
-  const backendSockets = await Promise.all(
-    ['x', 'y'].map(async (name) => {
-      const socket = createSocket('udp4');
-      socket.on('message', (m, from) => socket.send(Buffer.concat([Buffer.from(`${name}:${from.port}:`), m]), from.port, from.address));
-      await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
-      return { name, socket };
-    }),
-  );
-  const balancer = await DemoBalancer.start({
-    backends: [{ name: 'x', address: '127.0.0.1', port: backendSockets[0]!.socket.address().port }],
-    graceMs: 10,
-  });
-  const client = createSocket('udp4');
-  await new Promise<void>((r) => client.bind(0, '127.0.0.1', r));
-  t.teardown(() => {
-    client.close();
-    balancer.close();
-    for (const b of backendSockets) b.socket.close();
-  });
-  const ask = (): Promise<{ text: string; fromPort: number }> =>
-    new Promise((resolve) => {
-      client.once('message', (m, from) => resolve({ text: m.toString(), fromPort: from.port }));
-      client.send('ping', balancer.port, '127.0.0.1');
-    });
-  const first = await ask();
-  t.match(first.text, /^x:\d+:ping$/);
-  t.equal(first.fromPort, balancer.port, 'replies come from the balancer');
-  balancer.addBackend({ name: 'y', address: '127.0.0.1', port: backendSockets[1]!.socket.address().port });
-  t.equal((await ask()).text, first.text, 'same backend and same upstream port after an add');
-  t.equal(balancer.removeBackend('x'), 1);
-  const moved = await ask();
-  t.match(moved.text, /^y:\d+:ping$/);
-  t.not(moved.text.split(':')[1], first.text.split(':')[1], 'a new source port for the rehashed flow');
-  t.same([...balancer.flowsPerBackend()], [['y', 1]]);
-});
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
 t.test('demoTimeline() adds a pod at 30% and removes one at 55% of the run', async (t) => {
   t.same(demoTimeline(20_000), { addAtMs: 6000, removeAtMs: 11_000 });
@@ -69,9 +15,8 @@ t.test('demoTimeline() adds a pod at 30% and removes one at 55% of the run', asy
 
 t.test('affinity-tester demo shows established, pod added and removed, red changes, stats and a summary, and exits 0', async (t) => {
   const report = join(dir, 'demo.json');
-  const result = await runCli(['demo', '--duration', '4s', '--stats-interval', '1s', '--sessions', '12', '--ramp', '500ms', '--report', report], {
-    env: { HOME: dir, KUBECONFIG: '' },
-    timeoutMs: 30_000,
+  const result = await runMain(['demo', '--duration', '4s', '--stats-interval', '1s', '--sessions', '12', '--ramp', '500ms', '--report', report], {
+    env: { HOME: dir, KUBECONFIG: undefined },
   });
   t.equal(result.code, 0, result.stderr);
   const out = result.stdout;
@@ -92,11 +37,4 @@ t.test('affinity-tester demo shows established, pod added and removed, red chang
   t.equal(parsed.verdict.passed, false);
   t.match(parsed.verdict.note, /on purpose/);
   t.ok(parsed.events.some((e) => e.type === 'pod-change' && e.from === 'pod-b'));
-});
-
-t.test('affinity-tester demo --help labels the balancer as a demo fixture', async (t) => {
-  const result = await runCli(['demo', '--help']);
-  t.equal(result.code, 0);
-  t.match(result.stdout, /DEMO FIXTURE/);
-  t.match(result.stdout, /exits 0/);
 });

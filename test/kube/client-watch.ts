@@ -1,41 +1,29 @@
 // The whole path a user takes with a cluster, with the fake API server standing in for it: the
 // client finds its target through the Service's LoadBalancer address, watches the cluster while
 // it runs, prints cluster events as they happen and puts them in the JSON report.
-import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pino from 'pino';
 import t from 'tap';
+import { startStunServer } from '../../server/udp-server.js';
 import { runCli } from '../fixtures/cli.js';
 import { FakeKubeApi } from '../fixtures/fake-kube-api.js';
 import { endpointSlice, event, node, pod, service } from '../fixtures/kube-objects.js';
-
-async function freeUdpPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
-}
 
 t.test('client with no target discovers it from the Service, watches the cluster and reports its events', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'kube-client-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const api = await FakeKubeApi.start();
   t.teardown(() => api.close());
-  const port = await freeUdpPort();
+  // The server in this process: only the client's own output needs a process here.
+  const server = await startStunServer({ host: '127.0.0.1', port: 0, podName: 'server-a', nodeName: 'node-a', logger: pino({ level: 'silent' }), summaryIntervalMs: 0 });
+  t.teardown(() => server.close());
+  const port = server.port;
   api.put(service('affinity-tester', { ingress: [{ ip: '127.0.0.1' }], ports: [{ name: 'stun', protocol: 'UDP', port }] }));
   api.put(pod('server-a', { ip: '10.1.0.1', node: 'node-a' }));
   api.put(endpointSlice('affinity-tester-1', 'affinity-tester', [{ ip: '10.1.0.1', pod: 'server-a', node: 'node-a' }]));
   api.put(node('node-a'));
-
-  let stopServer = (): void => {};
-  t.teardown(() => stopServer());
-  const server = runCli(['server', '--port', String(port), '--http-port', '0', '--host', '127.0.0.1', '--pod-name', 'server-a', '--node-name', 'node-a', '--log-level', 'warn'], {
-    timeoutMs: 60_000,
-    onSpawn: (child) => (stopServer = () => child.kill('SIGTERM')),
-  });
-  await new Promise((resolve) => setTimeout(resolve, 500));
 
   const report = join(dir, 'report.json');
   const env = { KUBECONFIG: api.kubeconfigPath, NAMESPACE: undefined, SERVICE: undefined, TARGET_ADDR: undefined, TARGET_PORT: undefined, WATCH: undefined };
@@ -57,7 +45,4 @@ t.test('client with no target discovers it from the Service, watches the cluster
   t.ok(json.totals.received > 0, 'the discovered target answered');
   const services = api.requests.filter((r) => r.resource === 'services' && r.verb === 'get');
   t.ok(services.every((r) => r.namespace === 'testing'), "the kubeconfig context's namespace is used");
-  stopServer();
-  const stopped = await server;
-  t.equal(stopped.code, 0, 'the server stops cleanly on SIGTERM');
 });

@@ -33,7 +33,7 @@ async function setup(t: Test, options: { goneAs?: 'event' | 'status'; before?: (
   const watch = await startClusterWatch({
     service: 'affinity-tester',
     kubeConfig: api.kubeConfig(),
-    now: () => clock.now,
+    clock: () => clock.now,
     retryDelayMs: 10,
     minWatchMs: 0,
     onWarning: (text) => warnings.push(text),
@@ -70,6 +70,24 @@ t.test('startClusterWatch() reports nothing for the state it found and maps pod 
   t.equal(sliceList?.query.labelSelector, 'kubernetes.io/service-name=affinity-tester');
   await api.waitForWatches(4);
   t.equal(api.openWatches, 4, 'pods, endpointslices, nodes and events are watched');
+});
+
+t.test('startClusterWatch() stamps each event with the clock it is given, even when that clock steps back', async (t) => {
+  const { api, seen, clock, until } = await setup(t);
+  clock.now = 50_000;
+  api.put(node('node-c', false));
+  await until(1);
+  // A wall clock stepped back by NTP would do this; the run's clock is the only source of times.
+  clock.now = 48_000;
+  api.remove('nodes', undefined, 'node-c');
+  await until(2);
+  t.same(
+    seen.map((e) => [e.time, e.kind]),
+    [
+      [50_000, 'node-added'],
+      [48_000, 'node-removed'],
+    ],
+  );
 });
 
 t.test('startClusterWatch() turns pod, endpoint, node and event changes into events in order', async (t) => {

@@ -47,7 +47,7 @@ t.test('collectJobReports() waits for the Job, then reads the newest report of e
     job: JOB,
     timeoutMs: 60_000,
     pollMs: 2000,
-    now: () => now,
+    clock: () => now,
     // The Job finishes (Failed: a client whose verdict failed exits 1) after the second poll.
     sleep: async (ms) => {
       now += ms;
@@ -75,11 +75,11 @@ t.test('collectJobReports() gives up after --timeout with a one-line KubeError',
   api.put(job([]));
   let now = 0;
   await t.rejects(
-    collectJobReports({ kubeConfig: api.kubeConfig(), namespace: 'testing', job: JOB, timeoutMs: 5000, pollMs: 2000, now: () => now, sleep: async (ms) => void (now += ms) }),
+    collectJobReports({ kubeConfig: api.kubeConfig(), namespace: 'testing', job: JOB, timeoutMs: 5000, pollMs: 2000, clock: () => now, sleep: async (ms) => void (now += ms) }),
     { name: 'KubeError', kind: 'timeout', message: `job ${JOB} in namespace testing has not finished after 5 s (--timeout)` },
   );
   await t.rejects(
-    collectJobReports({ kubeConfig: api.kubeConfig(), namespace: 'testing', job: 'nope', timeoutMs: 5000, pollMs: 2000, now: () => now, sleep: async () => undefined }),
+    collectJobReports({ kubeConfig: api.kubeConfig(), namespace: 'testing', job: 'nope', timeoutMs: 5000, pollMs: 2000, clock: () => now, sleep: async () => undefined }),
     { name: 'KubeError', kind: 'not-found' },
   );
 });

@@ -2,15 +2,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { runCli } from '../fixtures/cli.js';
+import { runMain } from '../fixtures/run-main.js';
 import { FakeKubeApi } from '../fixtures/fake-kube-api.js';
 import { service } from '../fixtures/kube-objects.js';
 
-async function fakeApi(t: Test): Promise<{ api: FakeKubeApi; env: NodeJS.ProcessEnv }> {
+async function fakeApi(t: Test): Promise<{ api: FakeKubeApi; env: Record<string, string | undefined> }> {
   const api = await FakeKubeApi.start();
   t.teardown(() => api.close());
   // NAMESPACE and SERVICE are the commands' environment variables: keep the caller's out.
-  return { api, env: { KUBECONFIG: api.kubeconfigPath, NAMESPACE: undefined, SERVICE: undefined, KUBERNETES_SERVICE_HOST: '' } };
+  return { api, env: { KUBECONFIG: api.kubeconfigPath, NAMESPACE: undefined, SERVICE: undefined, KUBERNETES_SERVICE_HOST: undefined } };
 }
 
 function emptyHome(t: Test): string {
@@ -22,7 +22,7 @@ function emptyHome(t: Test): string {
 t.test('affinity-tester discover prints the LoadBalancer IP on stdout', async (t) => {
   const { api, env } = await fakeApi(t);
   api.put(service('affinity-tester', { ingress: [{ ip: '203.0.113.7' }] }));
-  const result = await runCli(['discover'], { env });
+  const result = await runMain(['discover'], { env });
   t.equal(result.code, 0, result.stderr);
   t.equal(result.stdout, '203.0.113.7\n');
 });
@@ -30,32 +30,32 @@ t.test('affinity-tester discover prints the LoadBalancer IP on stdout', async (t
 t.test('affinity-tester discover --output env and endpoint print what make client and --target take', async (t) => {
   const { api, env } = await fakeApi(t);
   api.put({ ...service('udp', { ingress: [{ ip: '2001:db8::7' }] }), metadata: { name: 'udp', namespace: 'perf' } });
-  const asEnv = await runCli(['discover', '--namespace', 'perf', '--service', 'udp', '--output', 'env'], { env });
+  const asEnv = await runMain(['discover', '--namespace', 'perf', '--service', 'udp', '--output', 'env'], { env });
   t.equal(asEnv.stdout, 'TARGET_ADDR=2001:db8::7\nTARGET_PORT=3478\n');
-  const asEndpoint = await runCli(['discover', '--output', 'endpoint'], { env: { ...env, NAMESPACE: 'perf', SERVICE: 'udp' } });
+  const asEndpoint = await runMain(['discover', '--output', 'endpoint'], { env: { ...env, NAMESPACE: 'perf', SERVICE: 'udp' } });
   t.equal(asEndpoint.stdout, '[2001:db8::7]:3478\n', 'NAMESPACE and SERVICE work as the flags do');
 });
 
 t.test('affinity-tester discover without a kubeconfig prints one line and exits 2', async (t) => {
-  const result = await runCli(['discover'], { env: { KUBECONFIG: '', HOME: emptyHome(t), KUBERNETES_SERVICE_HOST: '' } });
+  const result = await runMain(['discover'], { env: { KUBECONFIG: undefined, HOME: emptyHome(t), KUBERNETES_SERVICE_HOST: undefined } });
   t.equal(result.code, 2);
   t.equal(result.stderr, 'affinity-tester: no kubeconfig: set KUBECONFIG, pass --kubeconfig, or create ~/.kube/config (or run inside the cluster)\n');
   t.equal(result.stdout, '');
 });
 
 t.test('affinity-tester discover with a kubeconfig path that does not exist says so, exit 2', async (t) => {
-  const result = await runCli(['discover', '--kubeconfig', '/nonexistent/kubeconfig'], { env: { KUBECONFIG: '' } });
+  const result = await runMain(['discover', '--kubeconfig', '/nonexistent/kubeconfig'], { env: { KUBECONFIG: undefined } });
   t.equal(result.code, 2);
   t.equal(result.stderr, 'affinity-tester: no kubeconfig: /nonexistent/kubeconfig does not exist\n');
 });
 
 t.test('affinity-tester discover of a missing Service and with no ingress: one line each, exit 2', async (t) => {
   const { api, env } = await fakeApi(t);
-  const missing = await runCli(['discover', '--service', 'nope'], { env });
+  const missing = await runMain(['discover', '--service', 'nope'], { env });
   t.equal(missing.code, 2);
   t.equal(missing.stderr, 'affinity-tester: Service nope not found in namespace testing\n');
   api.put(service('affinity-tester'));
-  const pending = await runCli(['discover', '--timeout', '300ms'], { env });
+  const pending = await runMain(['discover', '--timeout', '300ms'], { env });
   t.equal(pending.code, 2);
   t.match(pending.stderr, /^waiting for a LoadBalancer address for Service testing\/affinity-tester/);
   t.match(pending.stderr, /\naffinity-tester: Service affinity-tester in namespace testing has no LoadBalancer ingress after 300ms: see "kubectl describe service affinity-tester -n testing"/);
@@ -65,14 +65,14 @@ t.test('affinity-tester discover of a missing Service and with no ingress: one l
 t.test('affinity-tester discover forbidden by RBAC names the verb and resource, exit 2', async (t) => {
   const { api, env } = await fakeApi(t);
   api.forbid('get', 'services');
-  const result = await runCli(['discover'], { env });
+  const result = await runMain(['discover'], { env });
   t.equal(result.code, 2);
   t.match(result.stderr, /^affinity-tester: forbidden: RBAC does not allow "get" on services in namespace testing/);
 });
 
 t.test('affinity-tester deploy --no-wait, scaleup, scaledown and clean work against the API', async (t) => {
   const { api, env } = await fakeApi(t);
-  const deployed = await runCli(['deploy', '--no-wait', '--replicas', '2', '--image', 'example/at:1', '--session-affinity', 'None'], { env });
+  const deployed = await runMain(['deploy', '--no-wait', '--replicas', '2', '--image', 'example/at:1', '--session-affinity', 'None'], { env });
   t.equal(deployed.code, 0, deployed.stderr);
   t.equal(deployed.stdout, 'deployment/affinity-tester created in namespace testing\nservice/affinity-tester created in namespace testing\n');
   const deployment = api.get('deployments', undefined, 'affinity-tester') as any;
@@ -80,14 +80,14 @@ t.test('affinity-tester deploy --no-wait, scaleup, scaledown and clean work agai
   t.equal(deployment.spec.template.spec.containers[0].image, 'example/at:1');
   t.equal((api.get('services', undefined, 'affinity-tester') as any).spec.sessionAffinity, 'None');
 
-  const up = await runCli(['scaleup', '--replicas', '4', '--cpu', '2'], { env });
+  const up = await runMain(['scaleup', '--replicas', '4', '--cpu', '2'], { env });
   t.equal(up.code, 0, up.stderr);
   t.match(up.stdout, /^deployment\/affinity-tester-node-scaleup created in namespace testing: 4 pause pods requesting 2 CPU each/);
-  const down = await runCli(['scaledown'], { env });
+  const down = await runMain(['scaledown'], { env });
   t.match(down.stdout, /^deployment\/affinity-tester-node-scaleup scaled to 0/);
   t.equal((api.get('deployments', undefined, 'affinity-tester-node-scaleup') as any).spec.replicas, 0);
 
-  const cleaned = await runCli(['clean'], { env });
+  const cleaned = await runMain(['clean'], { env });
   t.equal(cleaned.code, 0, cleaned.stderr);
   t.equal(
     cleaned.stdout,
@@ -111,24 +111,58 @@ t.test('affinity-tester deploy waits for the rollout and lists the ready pods', 
       object.status = { observedGeneration: object.metadata.generation + 1, replicas: 3, updatedReplicas: 3, readyReplicas: 3 };
     });
   });
-  const result = await runCli(['deploy', '--timeout', '10s'], { env });
+  const result = await runMain(['deploy', '--timeout', '10s'], { env });
   t.equal(result.code, 0, result.stderr);
   t.match(result.stdout, /^deployment\/affinity-tester created in namespace testing\nservice\/affinity-tester created in namespace testing\n$/);
 });
 
 t.test('affinity-tester scaleup with a bad --cpu and deploy with a bad --only exit 2 with one line', async (t) => {
-  const cpu = await runCli(['scaleup', '--cpu', 'lots']);
+  const cpu = await runMain(['scaleup', '--cpu', 'lots']);
   t.equal(cpu.code, 2);
   t.match(cpu.stderr, /^affinity-tester: error: option '--cpu <quantity>' argument 'lots' is invalid\. expected a CPU quantity/);
-  const only = await runCli(['deploy', '--only', 'pods']);
+  const only = await runMain(['deploy', '--only', 'pods']);
   t.equal(only.code, 2);
   t.match(only.stderr, /expected a comma-separated list of deployment, service, rbac/);
 });
 
 t.test('affinity-tester deploy --help lists every option with its environment variable', async (t) => {
-  const result = await runCli(['deploy', '--help']);
+  const result = await runMain(['deploy', '--help']);
   t.equal(result.code, 0);
   for (const env of ['NAMESPACE', 'SERVICE', 'KUBECONFIG', 'SERVER_IMAGE', 'REPLICAS', 'SESSION_AFFINITY', 'EXTERNAL_TRAFFIC_POLICY', 'DEPLOY_TIMEOUT']) {
     t.match(result.stdout.replace(/\s+/g, ' '), `env: ${env})`);
   }
+});
+
+t.test('affinity-tester discover when the API server fails the call exits 1 with one line', async (t) => {
+  const { api, env } = await fakeApi(t);
+  api.put(service('affinity-tester', { ingress: [{ ip: '203.0.113.7' }] }));
+  api.failNext('get', 'services', 500);
+  const result = await runMain(['discover'], { env });
+  t.equal(result.code, 1);
+  t.match(result.stderr, /^affinity-tester: get services affinity-tester in namespace testing failed \(HTTP 500\)/);
+  t.notMatch(result.stderr, /\n\s+at /, 'no stack trace');
+});
+
+t.test('affinity-tester discover on a terminal replaces its waiting line and ends it before the error', async (t) => {
+  const { api, env } = await fakeApi(t);
+  api.put(service('affinity-tester'));
+  const result = await runMain(['discover', '--timeout', '50ms'], { env, errIsTTY: true });
+  t.equal(result.code, 2);
+  t.match(result.stderr, /^\r\x1b\[2Kwaiting for a LoadBalancer address for Service testing\/affinity-tester \(\d+ms of 50ms\)/);
+  t.match(result.stderr, /\)\naffinity-tester: Service affinity-tester in namespace testing has no LoadBalancer ingress after 50ms/);
+});
+
+t.test('affinity-tester discover --output json names the namespace and Service', async (t) => {
+  const { api, env } = await fakeApi(t);
+  api.put(service('affinity-tester', { ingress: [{ hostname: 'lb.example' }] }));
+  const result = await runMain(['discover', '--output', 'json'], { env });
+  t.equal(result.code, 0, result.stderr);
+  t.same(JSON.parse(result.stdout), { namespace: 'testing', service: 'affinity-tester', host: 'lb.example', port: 3478 });
+});
+
+t.test('affinity-tester scaledown with no pause pods says there is nothing to scale down', async (t) => {
+  const { env } = await fakeApi(t);
+  const result = await runMain(['scaledown', '--namespace', 'testing'], { env });
+  t.equal(result.code, 0, result.stderr);
+  t.equal(result.stdout, 'deployment/affinity-tester-node-scaleup not found in namespace testing: nothing to scale down\n');
 });

@@ -48,9 +48,9 @@ t.test('runCollect() of a pod whose report is damaged names the pod', async (t) 
   );
 });
 
-t.test('runCollect() of a Job whose pods printed no report, or of no Job, is a one-line usage error', async (t) => {
+t.test('runCollect() of a Job whose pods printed no report, or of no Job, rejects with a usage error or a KubeError not-found', async (t) => {
   const api = await fakeJob(['no report here\n']);
   t.teardown(() => api.close());
   await t.rejects(runCollect({ job: JOB, kubeconfig: api.kubeconfigPath, timeout: 10_000 }), new UsageError(`job ${JOB}: no pod printed a report in its log (index 0)`));
-  await t.rejects(runCollect({ job: 'other', kubeconfig: api.kubeconfigPath, timeout: 10_000 }), new UsageError('jobs.batch other not found in namespace testing'));
+  await t.rejects(runCollect({ job: 'other', kubeconfig: api.kubeconfigPath, timeout: 10_000 }), { name: 'KubeError', kind: 'not-found', message: 'jobs.batch other not found in namespace testing' }, 'a KubeError, which the CLI turns into one line and exit 2');
 });

@@ -1,9 +1,10 @@
 // `affinity-tester demo`: the whole tool on one machine, no cluster needed (see run-demo.ts).
-import type { CommandIo } from '../../common/command-io.js';
+import type { CommandIo } from '../common/command-io.js';
 import type { Command } from 'commander';
-import { terminalStyle } from '../../common/terminal-style.js';
-import { addRunOptions, checkRunFlags, runSettingsFrom, stdoutWriter, type RunFlags } from '../command.js';
-import { interruptOnSignals } from '../interrupt.js';
+import { ExitCode } from '../common/errors.js';
+import { terminalStyle } from '../common/terminal-style.js';
+import { addRunOptions, checkRunFlags, runSettingsFrom, type RunFlags } from '../client/command.js';
+import { interruptOnSignals } from '../client/interrupt.js';
 import { runDemo } from './run-demo.js';
 
 const DEMO_HELP = `
@@ -14,7 +15,7 @@ kube-proxy and conntrack do, and runs the client against it. At 30% of --duratio
 change lines). It ends by itself after --duration, prints the summary and writes the report.
 The demo exits 0 even though limits were broken: the breaks are caused on purpose.`;
 
-export function registerDemoCommand(program: Command, _io: CommandIo): void {
+export function registerDemoCommand(program: Command, io: CommandIo): void {
   const command = program
     .command('demo')
     .description('run a local demo: three server pods behind a demo balancer (a test fixture), and the client');
@@ -30,8 +31,8 @@ export function registerDemoCommand(program: Command, _io: CommandIo): void {
     .addHelpText('after', DEMO_HELP)
     .action(async (flags: RunFlags & { duration: number }) => {
       checkRunFlags(flags);
-      const style = terminalStyle(process.stdout);
-      const write = stdoutWriter();
+      const style = terminalStyle({ isTTY: io.isTTY }, io.env);
+      const write = (line: string): void => io.out(`${line}\n`);
       const interrupt = interruptOnSignals((line) => write(style.bold(line)));
       try {
         const result = await runDemo({
@@ -42,7 +43,7 @@ export function registerDemoCommand(program: Command, _io: CommandIo): void {
           signal: interrupt.signal,
         });
         // Broken limits are the point of the demo; only a report that could not be written fails it.
-        process.exitCode = result.reportError === undefined ? 0 : 1;
+        io.setExitCode(result.reportError === undefined ? ExitCode.Ok : ExitCode.Failed);
       } finally {
         interrupt.dispose();
       }

@@ -3,10 +3,11 @@
 // newcomer sees what the tool reports when a cluster changes, within half a minute.
 import type { ChalkInstance } from 'chalk';
 import pino from 'pino';
-import { startStunServer, type RunningStunServer } from '../../server/udp-server.js';
-import { formatEndpoint } from '../../common/ip-address.js';
-import { clockTime } from '../event-lines.js';
-import { clock, runClient, type ClientRunOptions, type ClientRunResult } from '../run.js';
+import { startStunServer, type RunningStunServer } from '../server/udp-server.js';
+import { formatEndpoint } from '../common/ip-address.js';
+import { clockTime } from '../client/event-lines.js';
+import { runClient, type ClientRunOptions, type ClientRunResult } from '../client/run.js';
+import { monotonicClock as clock } from '../common/clock.js';
 import { DemoBalancer } from './balancer.js';
 
 export interface DemoPod {

@@ -2,7 +2,7 @@
 // The one command-line program. Subcommands live beside what they run; this file only wires
 // them together and turns every error into one line and an exit code (see common/cli-error.ts).
 import { Command, CommanderError } from 'commander';
-import { ExitCode, UsageError } from '../common/errors.js';
+import { ExitCode, SetupError, UsageError } from '../common/errors.js';
 import type { CommandIo } from '../common/command-io.js';
 import { VERSION } from '../common/version.js';
 import { registerServerCommand } from '../server/command.js';
@@ -43,7 +43,7 @@ export async function main(argv: string[], io: CommandIo = processIo): Promise<n
       // --help and --version end this way too, with exit code 0.
       return error.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
     }
-    if (error instanceof UsageError) {
+    if (error instanceof UsageError || error instanceof SetupError) {
       process.stderr.write(`affinity-tester: ${error.message}\n`);
       return ExitCode.Usage;
     }

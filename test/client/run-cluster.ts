@@ -6,10 +6,11 @@ import { join } from 'node:path';
 import { Chalk } from 'chalk';
 import pino from 'pino';
 import type { ClusterEvent, ClusterWatch, PodIdentity } from '../../common/cluster-events.js';
-import { UsageError } from '../../common/errors.js';
 import { startStunServer } from '../../server/udp-server.js';
 import { DemoBalancer } from '../../client/demo/balancer.js';
-import { runClient, clock } from '../../client/run.js';
+import { monotonicClock as clock } from '../../common/clock.js';
+import { runClient } from '../../client/run.js';
+import { runExitCode } from '../../client/command.js';
 import type { ClientReport } from '../../client/report.js';
 import { discoverTarget, kubeconfigAvailable, startWatch } from '../../client/kube-integration.js';
 import { watchWanted } from '../../client/command.js';
@@ -74,6 +75,7 @@ t.test('a pod change prints the cluster events just before it, and the report ke
     write: (line) => lines.push(line),
     style: new Chalk({ level: 0 }),
     watch,
+    clock,
     onReady: () => {
       setTimeout(() => {
         // Which pod loses its flows depends on the hash: remove the one that has some.
@@ -98,7 +100,7 @@ t.test('a pod change prints the cluster events just before it, and the report ke
   t.equal(first.causes.length, 2);
   t.equal(first.causes[0]!.kind, 'pod-terminating');
   t.ok(first.causes[0]!.beforeMs >= 100);
-  t.equal(result.exitCode, 1, 'pod changes above --max-pod-changes 0');
+  t.equal(runExitCode(result), 1, 'pod changes above --max-pod-changes 0');
 });
 
 t.test('a plain STUN target is named after the pod the watch maps its IP to', async (t) => {
@@ -138,20 +140,20 @@ t.test('a plain STUN target is named after the pod the watch maps its IP to', as
 });
 
 t.test('startWatch() returns one line of reason when the kube module fails to load or to start', async (t) => {
-  const failedLoad = await startWatch({ service: 's', onWarning: () => undefined }, () => Promise.reject(new Error('Cannot find module')));
+  const failedLoad = await startWatch({ service: 's', onWarning: () => undefined, clock }, () => Promise.reject(new Error('Cannot find module')));
   t.same(failedLoad, { ok: false, reason: 'Cannot find module' });
-  const failedStart = await startWatch({ service: 's', onWarning: () => undefined }, async () => ({
+  const failedStart = await startWatch({ service: 's', onWarning: () => undefined, clock }, async () => ({
     startClusterWatch: () => Promise.reject(new Error('forbidden: cannot watch pods')),
   }));
   t.same(failedStart, { ok: false, reason: 'forbidden: cannot watch pods' });
   const watch = new FakeClusterWatch();
-  const ok = await startWatch({ service: 's', onWarning: () => undefined }, async () => ({ startClusterWatch: async () => watch }));
+  const ok = await startWatch({ service: 's', onWarning: () => undefined, clock }, async () => ({ startClusterWatch: async () => watch }));
   t.ok(ok.ok && ok.watch === watch);
 });
 
-t.test('discoverTarget() turns failures into a UsageError, and returns what discovery found', async (t) => {
+t.test('discoverTarget() turns failures into a SetupError(discovery), and returns what discovery found', async (t) => {
   const options = { service: 'affinity-tester', timeoutMs: 10, onProgress: () => undefined };
-  await t.rejects(discoverTarget(options, () => Promise.reject(new Error('no module'))), UsageError);
+  await t.rejects(discoverTarget(options, () => Promise.reject(new Error('no module'))), { name: 'SetupError', kind: 'discovery' });
   await t.rejects(
     discoverTarget(options, async () => ({ discoverServiceTarget: () => Promise.reject(new Error('no LoadBalancer ingress after 10ms')) })),
     { message: /discovery failed: no LoadBalancer ingress after 10ms/ },

@@ -182,3 +182,70 @@ t.test('watchWanted(): a flag wins, then WATCH, then whether a kubeconfig exists
   t.equal(watchWanted(undefined, { WATCH: '1' }), true);
   t.equal(watchWanted(undefined, { KUBERNETES_SERVICE_HOST: 'x' }), true);
 });
+
+t.test('a wall-clock step of 2 s mid-run leaves the gap between a cluster event and the break it explains exact', async (t) => {
+  const { createSocket } = await import('node:dgram');
+  const { encodeBindingSuccess } = await import('../../common/stun/codec.js');
+  // A STUN server whose pod name the test switches, to make one pod change at a chosen time.
+  let podName = 'pod-a';
+  const server = createSocket('udp4');
+  server.on('message', (request, from) => {
+    server.send(encodeBindingSuccess({ transactionId: request.subarray(8, 20), mapped: { address: from.address, port: from.port }, identity: { software: 'test/1', podName, nodeName: 'node-1' } }), from.port, from.address);
+  });
+  await new Promise<void>((r) => server.bind(0, '127.0.0.1', r));
+  const realDateNow = Date.now;
+  t.teardown(() => {
+    Date.now = realDateNow;
+    server.close();
+  });
+  const port = server.address().port;
+  // The run's clock, stepped by hand; the fake watch stamps its events with it, as the real
+  // watch does with the clock the client hands it.
+  const start = Date.UTC(2026, 0, 1, 12, 0, 0);
+  let now = start;
+  const watch = new FakeClusterWatch();
+  const lines: string[] = [];
+  let onLine: (line: string) => void = () => undefined;
+  const lineMatching = (pattern: RegExp): Promise<void> =>
+    new Promise((resolve) => (onLine = (line) => pattern.test(line) && resolve()));
+  const established = lineMatching(/session 1 established: pod-a/);
+  const controller = new AbortController();
+  t.teardown(() => controller.abort());
+  const done = runClient({
+    target: { host: '127.0.0.1', address: '127.0.0.1', port, family: 4, endpoint: `127.0.0.1:${port}` },
+    sessions: 1,
+    rampMs: 0,
+    intervalMs: 100,
+    timeoutMs: 1000,
+    payloadSize: 256,
+    statsIntervalMs: 60_000,
+    limits: { maxLoss: 1, maxPodChanges: 0, maxAddressChanges: 0 },
+    write: (line) => {
+      lines.push(line);
+      onLine(line);
+    },
+    style: new Chalk({ level: 0 }),
+    watch,
+    clock: () => now,
+    signal: controller.signal,
+  });
+  await established;
+  // NTP steps the wall clock forward by 2 s; the run's clock does not move with it.
+  Date.now = () => realDateNow() + 2000;
+  now = start + 60;
+  watch.add({ time: now, kind: 'pod-terminating', subject: 'pod-a', text: 'pod-a Terminating' });
+  podName = 'pod-b';
+  now = start + 100; // session 1's next request, answered by pod-b
+  const changed = lineMatching(/POD CHANGE/);
+  await changed;
+  controller.abort();
+  const result = await done;
+  const changeAt = lines.findIndex((l) => l.includes('POD CHANGE'));
+  t.equal(lines[changeAt], '12:00:00.100 session 1 POD CHANGE pod-a (node-1) -> pod-b (node-1) (silent 100ms)');
+  t.equal(lines[changeAt + 1], '  ↳ pod-a Terminating 40ms before');
+  t.strictSame(
+    result.report.cluster.attributions.map((a) => [a.type, a.time, a.causes.map((c) => [c.kind, c.time, c.beforeMs])]),
+    [['pod-change', '2026-01-01T12:00:00.100Z', [['pod-terminating', '2026-01-01T12:00:00.060Z', 40]]]],
+  );
+  t.equal(result.report.startedAt, '2026-01-01T12:00:00.000Z', 'the report is on the run clock too');
+});

@@ -161,3 +161,17 @@ t.test(
   t.ok(lines.some((l) => /established: 127\.0\.0\.1:\d+ \(Coturn/i.test(l)));
   },
 );
+
+t.test('a closed port on loopback: the report counts ECONNREFUSED per request and the summary says no server is there', async (t) => {
+  const probe = createSocket('udp4');
+  await new Promise<void>((r) => probe.bind(0, '127.0.0.1', r));
+  const closedPort = probe.address().port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  const { result, report, lines } = await run(t, '127.0.0.1', closedPort, { sessions: 2, durationMs: 300, timeoutMs: 100 });
+  t.equal(runExitCode(result), 1);
+  t.ok(report.totals.sent >= 4, `${report.totals.sent} sent`);
+  t.equal(report.totals.lost, report.totals.sent, 'refused requests are still lost');
+  t.strictSame(report.socketErrors, { ECONNREFUSED: report.totals.sent }, 'one port unreachable per request (loopback is not rate-limited)');
+  t.ok(lines.includes(`  socket errors   ECONNREFUSED ${report.totals.sent} (port unreachable)`));
+  t.ok(lines.includes(`no server at 127.0.0.1:${closedPort}: port unreachable on ${report.totals.sent} of ${report.totals.sent} requests`));
+});

@@ -57,6 +57,12 @@ export interface ClientRunOptions {
   onReady?: (run: RunningClient) => void;
 }
 
+/**
+ * Transitional, for client/demo/run-demo.ts only, until the demo moves to demo/ and imports
+ * monotonicClock from common/clock.ts: delete this line then. The run itself uses `options.clock`.
+ */
+export { monotonicClock as clock } from '../common/clock.js';
+
 export interface RunningClient {
   readonly sessions: readonly Session[];
   readonly sockets: readonly SessionSocket[];

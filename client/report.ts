@@ -306,9 +306,17 @@ function reportSessionOf(session: Session, localPort: number | undefined): Repor
   };
 }
 
-/** Writes the report completely or not at all (temporary file, then rename). */
-export function writeReport(path: string, report: ClientReport): void {
+/**
+ * Writes the report completely or not at all (temporary file, then rename); returns why it could
+ * not, as one line, or undefined when it is written.
+ */
+export function writeReport(path: string, report: ClientReport): string | undefined {
   const temporary = `${path}.${process.pid}.tmp`;
-  writeFileSync(temporary, JSON.stringify(report, null, 2) + '\n');
-  renameSync(temporary, path);
+  try {
+    writeFileSync(temporary, JSON.stringify(report, null, 2) + '\n');
+    renameSync(temporary, path);
+    return undefined;
+  } catch (error) {
+    return `cannot write the report ${path}: ${(error as Error).message}`;
+  }
 }

@@ -14,12 +14,24 @@ import type { SessionEvent } from './events.js';
 import { MAX_REPORT_EVENTS, reportClusterEventOf, reportEventOf, type Attribution, type ClientReport, type ReportEvent } from './report.js';
 import { statsLine, type StatsSnapshot } from './stats-line.js';
 import { summaryLines } from './summary.js';
+import type { ResolvedTarget } from './target.js';
 import { formatPercent } from './verdict.js';
 
 /** The NDJSON log: pino's `info` and `flush`, or a fake. */
 export interface EventLog {
   info(fields: object, message: string): void;
   flush(): void;
+}
+
+/** What the first line of a run says. */
+export interface StartedRun {
+  mode?: 'client' | 'demo';
+  target: ResolvedTarget;
+  sessions: number;
+  intervalMs: number;
+  timeoutMs: number;
+  rampMs: number;
+  durationMs?: number;
 }
 
 export interface RunOutputOptions {
@@ -65,9 +77,17 @@ export class RunOutput {
 
   constructor(private readonly options: RunOutputOptions) {}
 
-  /** The bold line a run starts with. */
-  started(text: string): void {
-    this.options.write(this.options.style.bold(`${clockTime(this.options.clock())} ${text}`));
+  /** The bold line a run starts with: what it sends where, how often, for how long. */
+  started(run: StartedRun, requestSize: number): void {
+    const { target } = run;
+    this.options.write(
+      this.options.style.bold(
+        `${clockTime(this.options.clock())} ${run.mode === 'demo' ? 'demo client' : 'client'}: ${run.sessions} sessions -> ${target.endpoint}` +
+          (target.host !== target.address ? ` (${target.host})` : '') +
+          `, every ${formatSetting(run.intervalMs)}, timeout ${formatSetting(run.timeoutMs)}, ramp ${formatSetting(run.rampMs)}, ` +
+          `${run.durationMs === undefined ? 'until Ctrl-C' : `for ${formatSetting(run.durationMs)}`}, ${requestSize}-byte requests (times UTC)`,
+      ),
+    );
   }
 
   /** A session event: printed (loss bursts up to LOSS_BURST_LINES_PER_PERIOD a period), logged, kept for the report. */

@@ -12,7 +12,7 @@ import { TypedEmitter, type ClientEvents } from './events.js';
 import { checkDescriptors } from './file-descriptors.js';
 import { buildReport, reportClusterEventOf, reportSchedulingOf, writeReport, type ClientReport } from './report.js';
 import { RequestEncoder } from './request-encoder.js';
-import { openEventLog, formatSetting as fmt, RunOutput } from './run-output.js';
+import { openEventLog, RunOutput } from './run-output.js';
 import { Scheduler } from './scheduler.js';
 import { IdentityRegistry } from './serving-identity.js';
 import { Session } from './session.js';
@@ -123,12 +123,7 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
   options.onReady?.({ sessions, sockets: sockets.sockets, get undecodable() { return sockets.undecodable; } });
 
   const startedAt = clock();
-  output.started(
-    `${options.mode === 'demo' ? 'demo client' : 'client'}: ${options.sessions} sessions -> ${target.endpoint}` +
-      (target.host !== target.address ? ` (${target.host})` : '') +
-      `, every ${fmt(options.intervalMs)}, timeout ${fmt(options.timeoutMs)}, ramp ${fmt(options.rampMs)}, ` +
-      `${options.durationMs === undefined ? 'until Ctrl-C' : `for ${fmt(options.durationMs)}`}, ${encoder.size}-byte requests (times UTC)`,
-  );
+  output.started(options, encoder.size);
   const scheduler = new Scheduler({
     count: sessions.length,
     intervalMs: options.intervalMs,
@@ -189,14 +184,7 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
     eventsOmitted: output.eventsOmitted,
     cluster: { watched: watch !== undefined, events: watch?.events().map(reportClusterEventOf) ?? [], attributions: output.attributions },
   });
-  let reportError: string | undefined;
-  if (options.reportFile !== undefined) {
-    try {
-      writeReport(options.reportFile, report);
-    } catch (error) {
-      reportError = `cannot write the report ${options.reportFile}: ${(error as Error).message}`;
-    }
-  }
+  const reportError = options.reportFile === undefined ? undefined : writeReport(options.reportFile, report);
   output.summary(report, options.reportFile, reportError);
   return { report, verdict, reportError };
 }

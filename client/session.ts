@@ -46,6 +46,30 @@ export type ReplyOutcome =
    */
   | { readonly kind: 'duplicate' | 'foreign' | 'stale'; readonly rttMs?: undefined };
 
+/** A new session's figures: all zero, no times yet. */
+export function emptyCounters(): SessionCounters {
+  return {
+    sent: 0,
+    received: 0,
+    timedOut: 0,
+    late: 0,
+    duplicates: 0,
+    reordered: 0,
+    lostRequests: 0,
+    lostReplies: 0,
+    podChanges: 0,
+    addressChanges: 0,
+    lossBursts: 0,
+    ignored: 0,
+    rttSumMs: 0,
+    rttMaxMs: 0,
+    longestOutageMs: 0,
+    firstSentAt: undefined,
+    establishedAt: undefined,
+    lastReplyAt: undefined,
+  };
+}
+
 // Shared and frozen: the outcomes without an RTT cost no allocation on the receive path.
 const DUPLICATE: ReplyOutcome = Object.freeze({ kind: 'duplicate' });
 const FOREIGN: ReplyOutcome = Object.freeze({ kind: 'foreign' });
@@ -109,26 +133,8 @@ export class Session {
   private oldestPending = 0;
   private highestAnswered = -1;
 
-  private readonly c: SessionCounters = {
-    sent: 0,
-    received: 0,
-    timedOut: 0,
-    late: 0,
-    duplicates: 0,
-    reordered: 0,
-    lostRequests: 0,
-    lostReplies: 0,
-    podChanges: 0,
-    addressChanges: 0,
-    lossBursts: 0,
-    ignored: 0,
-    rttSumMs: 0,
-    rttMaxMs: 0,
-    longestOutageMs: 0,
-    firstSentAt: undefined,
-    establishedAt: undefined,
-    lastReplyAt: undefined,
-  };
+  private readonly c: SessionCounters = emptyCounters();
+
   private currentIdentity: ServingIdentity | undefined;
   private currentMapped: string | undefined;
   private mappedAddress: string | undefined;

@@ -113,9 +113,10 @@ t.test('buildReport() lists sessions and replies per pod, per-session figures an
 t.test('writeReport() leaves a complete JSON file and no temporary file', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'report-'));
   const path = join(dir, 'r.json');
-  writeReport(path, buildReport(sampleInput()));
+  t.equal(writeReport(path, buildReport(sampleInput())), undefined);
   t.equal(JSON.parse(readFileSync(path, 'utf8')).tool, 'affinity-tester');
   t.same(readdirSync(dir), ['r.json']);
+  t.match(writeReport(join(dir, 'missing', 'r.json'), buildReport(sampleInput())), /^cannot write the report .*missing\/r\.json: ENOENT/, 'a reason, not a throw');
 });
 
 t.test('summaryLines() says which limit was broken and where the report is', async (t) => {

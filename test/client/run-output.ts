@@ -48,10 +48,15 @@ function snapshot(time: number, sent: number, timedOut: number): StatsSnapshot {
   };
 }
 
-t.test('started() prints one line stamped with the run clock', async (t) => {
+t.test('started() prints one line with the settings, stamped with the run clock', async (t) => {
   const { output, lines } = setUp();
-  output.started('client: 3 sessions -> 127.0.0.1:3478');
-  t.strictSame(lines, ['09:00:00.000 client: 3 sessions -> 127.0.0.1:3478']);
+  const target = { host: 'stun.example', address: '127.0.0.1', port: 3478, family: 4 as const, endpoint: '127.0.0.1:3478' };
+  output.started({ target, sessions: 3, intervalMs: 1000, timeoutMs: 2000, rampMs: 250 }, 256);
+  output.started({ mode: 'demo', target: { ...target, host: '127.0.0.1' }, sessions: 3, intervalMs: 500, timeoutMs: 1000, rampMs: 0, durationMs: 20_000 }, 60);
+  t.strictSame(lines, [
+    '09:00:00.000 client: 3 sessions -> 127.0.0.1:3478 (stun.example), every 1s, timeout 2s, ramp 250ms, until Ctrl-C, 256-byte requests (times UTC)',
+    '09:00:00.000 demo client: 3 sessions -> 127.0.0.1:3478, every 500ms, timeout 1s, ramp 0s, for 20s, 60-byte requests (times UTC)',
+  ]);
 });
 
 t.test('session() prints every change, logs it as NDJSON and keeps it for the report; established is not a report event', async (t) => {

@@ -3,6 +3,7 @@ import { Chalk } from 'chalk';
 import { lossPercent, PeriodTracker, periodOf, podDistribution, totalsOf, type SessionFigures } from '../../client/stats.js';
 import { formatDistribution, statsLine } from '../../client/stats-line.js';
 import { IdentityRegistry } from '../../client/serving-identity.js';
+import { emptyCounters } from '../../client/session.js';
 
 const registry = new IdentityRegistry();
 const podA = registry.named('pod-a', 'node-1');
@@ -16,27 +17,7 @@ function figures(overrides: Partial<FlatFigures>): SessionFigures {
     lost,
     pending,
     identity,
-    counters: {
-      sent: 0,
-      received: 0,
-      timedOut: 0,
-      late: 0,
-      duplicates: 0,
-      reordered: 0,
-      lostRequests: 0,
-      lostReplies: 0,
-      podChanges: 0,
-      addressChanges: 0,
-      lossBursts: 0,
-      ignored: 0,
-      rttSumMs: 0,
-      rttMaxMs: 0,
-      longestOutageMs: 0,
-      firstSentAt: undefined,
-      establishedAt: undefined,
-      lastReplyAt: undefined,
-      ...counters,
-    },
+    counters: { ...emptyCounters(), ...counters },
   };
 }
 

@@ -98,23 +98,31 @@ export function addRunOptions(command: Command, defaults: RunDefaults): Command 
 }
 
 /**
- * The demo's writer (client/demo/ is moving; the client writes through its CommandIo).
- * Human lines go to stdout. If stdout goes away (`| head`, a closed terminal), the run carries on
- * and still writes its report, rather than dying of EPIPE.
+ * Whether standard output is still there. If it goes away (`| head`, a closed terminal), the run
+ * carries on and still writes its report, rather than dying of EPIPE. This guard belongs to the
+ * CLI's process CommandIo; it stays here until cli/ has it.
  */
-export function stdoutWriter(): (line: string) => void {
+export function watchStdout(): () => boolean {
   let open = true;
   process.stdout.on('error', () => {
     open = false;
   });
+  return () => open;
+}
+
+/** The demo's writer (client/demo/ is moving; the client writes through its CommandIo). */
+export function stdoutWriter(): (line: string) => void {
+  const open = watchStdout();
   return (line) => {
-    if (open) process.stdout.write(line + '\n');
+    if (open()) process.stdout.write(line + '\n');
   };
 }
 
-/** One line at a time to the command's standard output. */
-export function lineWriter(io: CommandIo): (line: string) => void {
-  return (line) => io.out(line + '\n');
+/** One line at a time to the command's standard output, while it is open. */
+export function lineWriter(io: CommandIo, open: () => boolean = () => true): (line: string) => void {
+  return (line) => {
+    if (open()) io.out(line + '\n');
+  };
 }
 
 /** 0 within the limits, 1 when one was broken or the report could not be written. */
@@ -212,7 +220,7 @@ export function watchWanted(flag: boolean | undefined, env: NodeJS.ProcessEnv): 
 async function clientAction(flags: ClientFlags, io: CommandIo): Promise<number> {
   checkRunFlags(flags);
   const style = terminalStyle({ isTTY: io.isTTY }, io.env);
-  const write = lineWriter(io);
+  const write = lineWriter(io, watchStdout());
   const interrupt = interruptOnSignals((line) => write(style.bold(line)));
   let watch: ClusterWatch | undefined;
   try {

@@ -7,7 +7,7 @@ import { VERSION } from '../common/version.js';
 import type { ServingIdentity, SessionEvent } from './events.js';
 import type { RttHistogram } from './rtt-histogram.js';
 import type { Session } from './session.js';
-import { lossPercent, type RttSummary, type Totals } from './stats.js';
+import { lossPercent, roundMs, type RttSummary, type Totals } from './stats.js';
 import type { Limits, Verdict } from './verdict.js';
 
 export interface ReportTotals {
@@ -189,11 +189,10 @@ export function reportSettingsOf(run: RunSettings): ClientReport['settings'] {
 
 /** How late requests went out (from the scheduler's lag histogram), and how many were skipped. */
 export function reportSchedulingOf(lag: RttHistogram, skipped: number): ClientReport['scheduling'] {
-  const rounded = (ms: number | undefined): number | null => (ms === undefined ? null : round3(ms));
   return {
-    lagP50Ms: rounded(lag.percentile(50)),
-    lagP99Ms: rounded(lag.percentile(99)),
-    lagMaxMs: lag.count === 0 ? null : round3(lag.max),
+    lagP50Ms: roundMs(lag.percentile(50)),
+    lagP99Ms: roundMs(lag.percentile(99)),
+    lagMaxMs: lag.count === 0 ? null : roundMs(lag.max),
     skipped,
   };
 }

@@ -139,13 +139,17 @@ export interface RttSummary {
   maxMs: number | null;
 }
 
+/** Milliseconds to the microsecond for the report; null when there is no figure. */
+export function roundMs(ms: number | undefined): number | null {
+  return ms === undefined ? null : Math.round(ms * 1000) / 1000;
+}
+
 export function rttSummary(histogram: RttHistogram): RttSummary {
-  const round = (ms: number | undefined): number | null => (ms === undefined ? null : Math.round(ms * 1000) / 1000);
   return {
-    p50Ms: round(histogram.percentile(50)),
-    p90Ms: round(histogram.percentile(90)),
-    p99Ms: round(histogram.percentile(99)),
-    maxMs: histogram.count === 0 ? null : round(histogram.max),
+    p50Ms: roundMs(histogram.percentile(50)),
+    p90Ms: roundMs(histogram.percentile(90)),
+    p99Ms: roundMs(histogram.percentile(99)),
+    maxMs: histogram.count === 0 ? null : roundMs(histogram.max),
   };
 }
 

@@ -15,6 +15,9 @@ import { resolveTarget } from '../../client/target.js';
 import type { ClientReport } from '../../client/report.js';
 import { startLossyRelay } from '../fixtures/client-lossy-relay.js';
 
+// The runs are independent (each has its own server and ports): run them side by side.
+t.jobs = 4;
+
 const dir = mkdtempSync(join(tmpdir(), 'client-e2e-'));
 const silent = pino({ level: 'silent' });
 const plain = new Chalk({ level: 0 });
@@ -83,7 +86,7 @@ t.test('through a lossy relay: loss is exact and split into lost requests and lo
     relay.close();
     await server.close();
   });
-  const { result, report } = await run(t, '127.0.0.1', relay.port, { durationMs: 2000 });
+  const { result, report } = await run(t, '127.0.0.1', relay.port, { durationMs: 1000 });
   const dropped = relay.droppedRequests + relay.droppedReplies;
   t.ok(relay.droppedRequests > 10 && relay.droppedReplies > 10);
   t.equal(report.totals.lost, dropped, 'every dropped datagram is one lost request, nothing else');

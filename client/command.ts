@@ -1,14 +1,18 @@
-// `affinity-tester client`: flags and environment variables in, one run, an exit code out.
+// `affinity-tester client`: flags and environment variables in, one run, an exit code out. The
+// client's edge: the only file in client/ that picks an exit code, and it reaches the process only
+// through the CommandIo it is handed, so a test can run the command in-process.
 import type { CommandIo } from '../common/command-io.js';
 import { Command, Option } from 'commander';
-import { UsageError } from '../common/errors.js';
+import { ExitCode, UsageError } from '../common/errors.js';
 import type { ClusterWatch } from '../common/cluster-events.js';
+import { monotonicClock } from '../common/clock.js';
 import { durationOption, integerOption, numberOption } from '../common/options.js';
 import { terminalStyle } from '../common/terminal-style.js';
 import { interruptOnSignals } from './interrupt.js';
 import { discoverTarget, kubeconfigAvailable, startWatch } from './kube-integration.js';
-import { runClient, type ClientRunOptions } from './run.js';
+import { runClient, type ClientRunOptions, type ClientRunResult } from './run.js';
 import { resolveTarget, targetFrom } from './target.js';
+import { exitCodeOf } from './verdict.js';
 
 /** Enough for the pod, node, counter, SOFTWARE and FINGERPRINT in an IPv6 reply with long names. */
 export const DEFAULT_PAYLOAD_SIZE = 256;
@@ -93,18 +97,16 @@ export function addRunOptions(command: Command, defaults: RunDefaults): Command 
     );
 }
 
-/**
- * Human lines go to stdout. If stdout goes away (`| head`, a closed terminal), the run carries on
- * and still writes its report, rather than dying of EPIPE.
- */
-export function stdoutWriter(): (line: string) => void {
-  let open = true;
-  process.stdout.on('error', () => {
-    open = false;
-  });
+/** One line at a time to the command's standard output (the CLI's io drops it once stdout is gone). */
+export function lineWriter(io: CommandIo): (line: string) => void {
   return (line) => {
-    if (open) process.stdout.write(line + '\n');
+    io.out(line + '\n');
   };
+}
+
+/** 0 within the limits, 1 when one was broken or the report could not be written. */
+export function runExitCode(result: ClientRunResult): number {
+  return result.reportError !== undefined ? ExitCode.Failed : exitCodeOf(result.verdict);
 }
 
 /** Checks that flags make sense together; UsageError otherwise. */
@@ -155,7 +157,7 @@ Exit codes: 0 within --max-loss, --max-pod-changes and --max-address-changes; 1 
 broken (the summary says which); 2 for usage or set-up errors (bad flag, unresolvable target, too
 few file descriptors: each session needs one).`;
 
-export function registerClientCommand(program: Command, _io: CommandIo): void {
+export function registerClientCommand(program: Command, io: CommandIo): void {
   const command = program
     .command('client')
     .description('run simulated UDP sessions against a target and report affinity breaks')
@@ -179,7 +181,7 @@ export function registerClientCommand(program: Command, _io: CommandIo): void {
     )
     .addHelpText('after', CLIENT_HELP)
     .action(async (flags: ClientFlags) => {
-      process.exitCode = await clientAction(flags);
+      io.setExitCode(await clientAction(flags, io));
     });
 }
 
@@ -194,16 +196,16 @@ export function watchWanted(flag: boolean | undefined, env: NodeJS.ProcessEnv): 
   return kubeconfigAvailable(env);
 }
 
-async function clientAction(flags: ClientFlags): Promise<number> {
+async function clientAction(flags: ClientFlags, io: CommandIo): Promise<number> {
   checkRunFlags(flags);
-  const style = terminalStyle(process.stdout);
-  const write = stdoutWriter();
+  const style = terminalStyle({ isTTY: io.isTTY }, io.env);
+  const write = lineWriter(io);
   const interrupt = interruptOnSignals((line) => write(style.bold(line)));
   let watch: ClusterWatch | undefined;
   try {
-    let parsed = targetFrom(flags.target, process.env);
+    let parsed = targetFrom(flags.target, io.env);
     if (parsed === undefined) {
-      if (!kubeconfigAvailable()) {
+      if (!kubeconfigAvailable(io.env)) {
         throw new UsageError('no target: give --target HOST:PORT, or set TARGET_ADDR (and TARGET_PORT), or run where a kubeconfig is available');
       }
       write(`no target given: discovering the LoadBalancer address of Service ${flags.service}`);
@@ -219,10 +221,12 @@ async function clientAction(flags: ClientFlags): Promise<number> {
     if (!parsed.ok) throw new UsageError(`--target: ${parsed.reason}`);
     const target = await resolveTarget(parsed.target);
 
-    if (watchWanted(flags.watch, process.env)) {
+    const clock = monotonicClock;
+    if (watchWanted(flags.watch, io.env)) {
       const started = await startWatch({
         namespace: flags.namespace,
         service: flags.service,
+        clock,
         onWarning: (text) => write(style.yellow(`cluster watch: ${text}`)),
       });
       if (started.ok) watch = started.watch;
@@ -237,8 +241,9 @@ async function clientAction(flags: ClientFlags): Promise<number> {
       style,
       signal: interrupt.signal,
       watch,
+      clock,
     });
-    return result.exitCode;
+    return runExitCode(result);
   } finally {
     interrupt.dispose();
     await watch?.close().catch(() => undefined);

@@ -36,8 +36,7 @@ export function clusterEventLine(event: ClusterEvent, style: ChalkInstance): str
 
 /** `  ↳ endpoint 10.1.2.3 (pod-b) removed 0.4s before`, under a change or loss line. */
 export function attributionLine(event: ClusterEvent, at: number, style: ChalkInstance): string {
-  const before = Math.max(0, at - event.time);
-  return style.dim(`  ↳ ${event.text} ${formatDuration(before)} before`);
+  return style.dim(`  ↳ ${event.text} ${formatDuration(at - event.time)} before`);
 }
 
 /** An RTT or lag for people: sub-millisecond precision where it matters (0.42ms, 12.3ms, 2.40s). */

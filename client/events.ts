@@ -59,7 +59,6 @@ export interface LossBurstEvent extends SessionEventBase {
 }
 
 export type SessionEvent = EstablishedEvent | PodChangeEvent | AddressChangeEvent | LossBurstEvent;
-export type ChangeEvent = PodChangeEvent | AddressChangeEvent;
 
 /** Consecutive losses in one session that make a loss burst. */
 export const LOSS_BURST = 3;

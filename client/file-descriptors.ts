@@ -5,7 +5,7 @@
 // the one that counts; we read what this process really has.
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { UsageError } from '../common/errors.js';
+import { SetupError } from '../common/errors.js';
 
 export const DESCRIPTOR_MARGIN = 64;
 
@@ -39,7 +39,7 @@ export function descriptorLimit(): DescriptorLimit | undefined {
   }
 }
 
-/** Throws UsageError, saying how to fix it, when `sessions` sockets would not fit the limit. */
+/** Throws SetupError('descriptor-limit'), saying how to fix it, when `sessions` sockets would not fit the limit. */
 export function checkDescriptors(sessions: number, limit: DescriptorLimit | undefined = descriptorLimit()): void {
   if (limit === undefined) return;
   const needed = sessions + DESCRIPTOR_MARGIN;
@@ -48,7 +48,8 @@ export function checkDescriptors(sessions: number, limit: DescriptorLimit | unde
     needed <= limit.hard
       ? `raise it with "ulimit -n ${needed}" in this shell (the hard limit is ${limit.hard})`
       : `the hard limit is ${limit.hard}: raise it (for example with "ulimit -Hn ${needed}" as root, LimitNOFILE= in systemd, or --ulimit nofile=${needed} for docker)`;
-  throw new UsageError(
+  throw new SetupError(
+    'descriptor-limit',
     `${sessions} sessions need about ${needed} open files (one UDP socket each) but the limit is ${limit.soft}; ${raise}, or use fewer --sessions`,
   );
 }

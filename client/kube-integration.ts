@@ -3,8 +3,9 @@
 // watch off, never stop the measurement.
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
+import type { Clock } from '../common/clock.js';
 import type { ClusterWatch } from '../common/cluster-events.js';
-import { UsageError } from '../common/errors.js';
+import { SetupError } from '../common/errors.js';
 import { kubeconfigAvailable as findsKubeconfig } from '../common/kubeconfig-discovery.js';
 
 /** True when a kubeconfig (KUBECONFIG or ~/.kube/config) or an in-cluster service account is there. */
@@ -13,7 +14,7 @@ export function kubeconfigAvailable(env: NodeJS.ProcessEnv = process.env, home: 
 }
 
 interface ClusterWatchModule {
-  startClusterWatch(options: { namespace?: string; service: string; onWarning?: (text: string) => void }): Promise<ClusterWatch>;
+  startClusterWatch(options: { namespace?: string; service: string; onWarning?: (text: string) => void; clock?: Clock }): Promise<ClusterWatch>;
 }
 
 interface DiscoverModule {
@@ -32,9 +33,12 @@ const DISCOVER_MODULE = '../kube/discover.js';
 
 export type WatchStart = { ok: true; watch: ClusterWatch } | { ok: false; reason: string };
 
-/** Starts the cluster watch; any failure comes back as one line of reason. */
+/**
+ * Starts the cluster watch on the run's clock (so a cluster event and a session break are times
+ * on one timeline); any failure comes back as one line of reason.
+ */
 export async function startWatch(
-  options: { namespace?: string; service: string; onWarning: (text: string) => void },
+  options: { namespace?: string; service: string; onWarning: (text: string) => void; clock: Clock },
   load: () => Promise<ClusterWatchModule> = () => import(CLUSTER_WATCH_MODULE) as Promise<ClusterWatchModule>,
 ): Promise<WatchStart> {
   try {
@@ -46,7 +50,7 @@ export async function startWatch(
   }
 }
 
-/** The Service's LoadBalancer address; UsageError (exit 2) when it cannot be found. */
+/** The Service's LoadBalancer address; SetupError('discovery') when it cannot be found. */
 export async function discoverTarget(
   options: { namespace?: string; service: string; timeoutMs: number; onProgress: (text: string) => void; signal?: AbortSignal },
   load: () => Promise<DiscoverModule> = () => import(DISCOVER_MODULE) as Promise<DiscoverModule>,
@@ -55,11 +59,11 @@ export async function discoverTarget(
   try {
     module = await load();
   } catch (error) {
-    throw new UsageError(`no target given and the Kubernetes module failed to load (${(error as Error).message}); give --target HOST:PORT`);
+    throw new SetupError('discovery', `no target given and the Kubernetes module failed to load (${(error as Error).message}); give --target HOST:PORT`);
   }
   try {
     return await module.discoverServiceTarget(options);
   } catch (error) {
-    throw new UsageError(`no target given and discovery failed: ${(error as Error)?.message ?? String(error)}`);
+    throw new SetupError('discovery', `no target given and discovery failed: ${(error as Error)?.message ?? String(error)}`);
   }
 }

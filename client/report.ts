@@ -5,10 +5,11 @@ import { renameSync, writeFileSync } from 'node:fs';
 import type { ClusterEvent } from '../common/cluster-events.js';
 import { VERSION } from '../common/version.js';
 import type { ServingIdentity, SessionEvent } from './events.js';
+import type { RttHistogram } from './rtt-histogram.js';
 import type { Session } from './session.js';
 import type { ReportTimeline } from './timeline.js';
-import { lossPercent, type RttSummary, type Totals } from './stats.js';
-import type { Verdict } from './verdict.js';
+import { lossPercent, roundMs, type RttSummary, type Totals } from './stats.js';
+import type { Limits, Verdict } from './verdict.js';
 
 export interface ReportTotals {
   sessions: number;
@@ -126,6 +127,11 @@ export interface ClientReport {
   scheduling: { lagP50Ms: number | null; lagP99Ms: number | null; lagMaxMs: number | null; skipped: number };
   /** Datagrams the kernel dropped on the client's own sockets (receive buffer full); null where unknown. */
   clientSocketDrops: number | null;
+  /**
+   * Errors the session sockets reported, by code: ECONNREFUSED is an ICMP port unreachable
+   * (nothing listens at the target), EHOSTUNREACH/ENETUNREACH an ICMP host or network unreachable.
+   */
+  socketErrors: Record<string, number>;
   pods: ReportPod[];
   sessions: ReportSession[];
   events: ReportEvent[];
@@ -168,19 +174,55 @@ export function reportClusterEventOf(event: ClusterEvent): ReportClusterEvent {
   return { time: iso(event.time), kind: event.kind, subject: event.subject, text: event.text };
 }
 
+/** The run's settings as the report records them. */
+export interface RunSettings {
+  sessions: number;
+  intervalMs: number;
+  timeoutMs: number;
+  rampMs: number;
+  payloadSize: number;
+  durationMs?: number;
+  limits: Limits;
+}
+
+export function reportSettingsOf(run: RunSettings): ClientReport['settings'] {
+  return {
+    sessions: run.sessions,
+    intervalMs: run.intervalMs,
+    timeoutMs: run.timeoutMs,
+    rampMs: run.rampMs,
+    payloadSize: run.payloadSize,
+    durationMs: run.durationMs ?? null,
+    maxLossPercent: run.limits.maxLoss,
+    maxPodChanges: run.limits.maxPodChanges,
+    maxAddressChanges: run.limits.maxAddressChanges,
+  };
+}
+
+/** How late requests went out (from the scheduler's lag histogram), and how many were skipped. */
+export function reportSchedulingOf(lag: RttHistogram, skipped: number): ClientReport['scheduling'] {
+  return {
+    lagP50Ms: roundMs(lag.percentile(50)),
+    lagP99Ms: roundMs(lag.percentile(99)),
+    lagMaxMs: lag.count === 0 ? null : roundMs(lag.max),
+    skipped,
+  };
+}
+
 export interface ReportInput {
   mode: 'client' | 'demo';
   startedAt: number;
   endedAt: number;
   interrupted: boolean;
   target: ClientReport['target'];
-  settings: ClientReport['settings'];
+  settings: RunSettings;
   verdict: Verdict;
   verdictNote?: string;
   totals: Totals;
   rtt: RttSummary;
   scheduling: ClientReport['scheduling'];
   clientSocketDrops: number | undefined;
+  socketErrors: Readonly<Record<string, number>>;
   sessions: readonly Session[];
   localPorts: readonly (number | undefined)[];
   identities: readonly ServingIdentity[];
@@ -231,39 +273,16 @@ export function buildReport(input: ReportInput): ClientReport {
     durationMs: Math.round(input.endedAt - input.startedAt),
     interrupted: input.interrupted,
     target: input.target,
-    settings: input.settings,
+    settings: reportSettingsOf(input.settings),
     verdict: { passed: input.verdict.passed, broken: input.verdict.broken, ...(input.verdictNote ? { note: input.verdictNote } : {}) },
     totals: totalsForReport(input.totals, input.rtt),
     pendingAtStop: input.totals.pending,
     ignored: input.totals.ignored,
     scheduling: input.scheduling,
     clientSocketDrops: input.clientSocketDrops ?? null,
+    socketErrors: { ...input.socketErrors },
     pods,
-    sessions: input.sessions.map((s, i) => ({
-      session: s.number,
-      sessionId: s.sessionId.toString(16).padStart(12, '0'),
-      localPort: input.localPorts[i] ?? null,
-      sent: s.sent,
-      received: s.received,
-      lost: s.lost,
-      late: s.late,
-      duplicates: s.duplicates,
-      reordered: s.reordered,
-      lostRequests: s.lostRequests,
-      lostReplies: s.lostReplies,
-      pendingAtStop: s.pending,
-      ignored: s.ignored,
-      podChanges: s.podChanges,
-      addressChanges: s.addressChanges,
-      lossBursts: s.lossBursts,
-      longestOutageMs: round3(s.longestOutageMs),
-      rttAvgMs: s.received === 0 ? null : round3(s.rttSumMs / s.received),
-      rttMaxMs: s.received === 0 ? null : round3(s.rttMaxMs),
-      pod: s.identity?.label ?? null,
-      node: s.identity?.node ?? null,
-      mappedAddress: s.mapped ?? null,
-      establishedAt: s.establishedAt === undefined ? null : iso(s.establishedAt),
-    })),
+    sessions: input.sessions.map((session, i) => reportSessionOf(session, input.localPorts[i])),
     events: [...input.events],
     eventsOmitted: input.eventsOmitted,
     cluster: input.cluster,
@@ -271,9 +290,46 @@ export function buildReport(input: ReportInput): ClientReport {
   };
 }
 
-/** Writes the report completely or not at all (temporary file, then rename). */
-export function writeReport(path: string, report: ClientReport): void {
+function reportSessionOf(session: Session, localPort: number | undefined): ReportSession {
+  const c = session.counters;
+  return {
+    session: session.number,
+    sessionId: session.sessionId.toString(16).padStart(12, '0'),
+    localPort: localPort ?? null,
+    sent: c.sent,
+    received: c.received,
+    lost: session.lost,
+    late: c.late,
+    duplicates: c.duplicates,
+    reordered: c.reordered,
+    lostRequests: c.lostRequests,
+    lostReplies: c.lostReplies,
+    pendingAtStop: session.pending,
+    ignored: c.ignored,
+    podChanges: c.podChanges,
+    addressChanges: c.addressChanges,
+    lossBursts: c.lossBursts,
+    longestOutageMs: round3(c.longestOutageMs),
+    rttAvgMs: c.received === 0 ? null : round3(c.rttSumMs / c.received),
+    rttMaxMs: c.received === 0 ? null : round3(c.rttMaxMs),
+    pod: session.identity?.label ?? null,
+    node: session.identity?.node ?? null,
+    mappedAddress: session.mapped ?? null,
+    establishedAt: c.establishedAt === undefined ? null : iso(c.establishedAt),
+  };
+}
+
+/**
+ * Writes the report completely or not at all (temporary file, then rename); returns why it could
+ * not, as one line, or undefined when it is written.
+ */
+export function writeReport(path: string, report: ClientReport): string | undefined {
   const temporary = `${path}.${process.pid}.tmp`;
-  writeFileSync(temporary, JSON.stringify(report, null, 2) + '\n');
-  renameSync(temporary, path);
+  try {
+    writeFileSync(temporary, JSON.stringify(report, null, 2) + '\n');
+    renameSync(temporary, path);
+    return undefined;
+  } catch (error) {
+    return `cannot write the report ${path}: ${(error as Error).message}`;
+  }
 }

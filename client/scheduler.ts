@@ -3,6 +3,7 @@
 // session is next, so 10,000 sessions cost one timer and a few comparisons per request.
 // How late each request went out (scheduling lag) is measured, since a client that cannot keep
 // its own schedule would blame the network for its own stalls.
+import type { Clock } from '../common/clock.js';
 import { RttHistogram } from './rtt-histogram.js';
 
 /** When each session first sends, relative to the start: spread evenly over the ramp. */
@@ -72,37 +73,90 @@ export class DueHeap {
   }
 }
 
-export interface SchedulerOptions {
-  count: number;
-  intervalMs: number;
-  rampMs: number;
-  /** Milliseconds on the same clock as `start(at)`. */
-  now: () => number;
-  /** Send session `index`'s next request. */
-  onDue: (index: number, now: number) => void;
-}
-
-export class Scheduler {
+/**
+ * Which sessions are due when, with no timer: `due(now)` takes every session due at `now`, moves
+ * each to its next interval and says how late it went; `nextAt()` is when to look again.
+ */
+export class DueList {
   /** How late requests went out, in ms. */
   readonly lag = new RttHistogram();
   /** Requests not sent because the process was stalled for more than an interval. */
   skipped = 0;
-  private readonly due: Float64Array;
+  private readonly dueAt: Float64Array;
   private readonly heap: DueHeap;
+
+  constructor(
+    count: number,
+    private readonly intervalMs: number,
+    rampMs: number,
+    start: number,
+  ) {
+    this.dueAt = new Float64Array(count);
+    this.heap = new DueHeap(count, this.dueAt);
+    const offsets = startOffsets(count, rampMs, intervalMs);
+    for (let i = 0; i < count; i++) {
+      this.dueAt[i] = start + offsets[i]!;
+      this.heap.push(i);
+    }
+  }
+
+  /** When the next session is due; undefined without sessions. */
+  nextAt(): number | undefined {
+    const next = this.heap.peek();
+    return next === undefined ? undefined : this.dueAt[next];
+  }
+
+  /** The sessions due at `now`, in order of their due time; each is moved to its next interval. */
+  due(now: number): number[] {
+    const due: number[] = [];
+    for (let index = this.heap.peek(); index !== undefined && this.dueAt[index]! <= now; index = this.heap.peek()) {
+      this.heap.pop();
+      this.lag.record(now - this.dueAt[index]!);
+      due.push(index);
+      let next = this.dueAt[index]! + this.intervalMs;
+      // After a stall, keep the session's phase but do not fire a burst of catch-up requests.
+      while (next <= now) {
+        next += this.intervalMs;
+        this.skipped++;
+      }
+      this.dueAt[index] = next;
+      this.heap.push(index);
+    }
+    return due;
+  }
+}
+
+export interface SchedulerOptions {
+  count: number;
+  intervalMs: number;
+  rampMs: number;
+  /** The run's clock. */
+  clock: Clock;
+  /** Send session `index`'s next request. */
+  onDue: (index: number, now: number) => void;
+}
+
+/** The DueList under one timer, armed for the next due time. */
+export class Scheduler {
+  private list: DueList | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
 
-  constructor(private readonly options: SchedulerOptions) {
-    this.due = new Float64Array(options.count);
-    this.heap = new DueHeap(options.count, this.due);
+  constructor(private readonly options: SchedulerOptions) {}
+
+  /** How late requests went out, in ms. */
+  get lag(): RttHistogram {
+    return this.list?.lag ?? EMPTY_LAG;
+  }
+
+  /** Requests not sent because the process was stalled for more than an interval. */
+  get skipped(): number {
+    return this.list?.skipped ?? 0;
   }
 
   start(at: number): void {
-    const offsets = startOffsets(this.options.count, this.options.rampMs, this.options.intervalMs);
-    for (let i = 0; i < this.options.count; i++) {
-      this.due[i] = at + offsets[i]!;
-      this.heap.push(i);
-    }
+    const { count, intervalMs, rampMs } = this.options;
+    this.list = new DueList(count, intervalMs, rampMs, at);
     this.running = true;
     this.arm();
   }
@@ -114,31 +168,16 @@ export class Scheduler {
   }
 
   private arm(): void {
-    const next = this.heap.peek();
+    const next = this.list?.nextAt();
     if (!this.running || next === undefined) return;
-    const delay = Math.max(0, this.due[next]! - this.options.now());
-    this.timer = setTimeout(this.tick, delay);
+    this.timer = setTimeout(this.tick, Math.max(0, next - this.options.clock()));
   }
 
   private readonly tick = (): void => {
-    this.timer = undefined;
-    const { intervalMs, onDue } = this.options;
-    const now = this.options.now();
-    for (;;) {
-      const index = this.heap.peek();
-      if (index === undefined || this.due[index]! > now || !this.running) break;
-      this.heap.pop();
-      this.lag.record(now - this.due[index]!);
-      onDue(index, now);
-      let due = this.due[index]! + intervalMs;
-      // After a stall, keep the session's phase but do not fire a burst of catch-up requests.
-      while (due <= now) {
-        due += intervalMs;
-        this.skipped++;
-      }
-      this.due[index] = due;
-      this.heap.push(index);
-    }
+    const now = this.options.clock();
+    for (const index of this.list!.due(now)) if (this.running) this.options.onDue(index, now);
     this.arm();
   };
 }
+
+const EMPTY_LAG = new RttHistogram();

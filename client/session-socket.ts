@@ -3,7 +3,7 @@
 // a send needs no address. Datagrams arrive through node:dgram 'message' events: one callback per
 // datagram, no promise or queue in between that could lose or delay one.
 import { createSocket, type Socket } from 'node:dgram';
-import { UsageError } from '../common/errors.js';
+import { SetupError } from '../common/errors.js';
 import type { ResolvedTarget } from './target.js';
 
 export interface SessionSocketOptions {
@@ -41,9 +41,9 @@ export async function openSessionSocket(options: SessionSocketOptions): Promise<
     socket.close();
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EMFILE' || code === 'ENFILE') {
-      throw new UsageError(`cannot open another UDP socket (${code}): too many open files; raise "ulimit -n" or use fewer --sessions`);
+      throw new SetupError('descriptor-limit', `cannot open another UDP socket (${code}): too many open files; raise "ulimit -n" or use fewer --sessions`);
     }
-    throw new UsageError(`cannot open a UDP socket to ${target.endpoint}: ${(error as Error).message}`);
+    throw new SetupError('socket-open', `cannot open a UDP socket to ${target.endpoint}: ${(error as Error).message}`);
   }
   socket.on('message', options.onMessage);
   socket.on('error', options.onError);

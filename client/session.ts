@@ -8,6 +8,7 @@
 import type { BindingResponse } from '../common/stun/codec.js';
 import { formatEndpoint } from '../common/ip-address.js';
 import { readSequence, readSessionId } from '../common/stun/transaction-id.js';
+import { LossAttribution, type RequestFate } from './loss-attribution.js';
 import { LOSS_BURST, type ServingIdentity, type SessionEvent } from './events.js';
 import type { IdentityRegistry } from './serving-identity.js';
 
@@ -32,20 +33,71 @@ const State = {
   Late: 6,
 } as const;
 
-/** What reply() made of a datagram. */
-export const ReplyKind = {
-  Answered: 1,
-  /** Answered, but after a later request had already been answered. */
-  Reordered: 2,
-  /** Answered after the timeout, so it had been counted lost: now counted late instead. */
-  Late: 3,
-  Duplicate: 4,
-  /** Not a reply to this session: another session id, a request never sent, or wrong random bits. */
-  Foreign: 5,
-  /** A reply to a request older than the WINDOW: no longer tracked. */
-  Stale: 6,
-} as const;
-export type ReplyKind = (typeof ReplyKind)[keyof typeof ReplyKind];
+/** Each State as the loss attribution sees it (indexed by State). */
+const FATES: readonly RequestFate[] = ['other', 'pending', 'answered', 'lost', 'other', 'other', 'answered'];
+
+/** What reply() made of a datagram, with the RTT when it answered one of our requests. */
+export type ReplyOutcome =
+  /** `reordered`: answered after a later request had been; `late`: after its timeout, so moved from lost to late. */
+  | { readonly kind: 'answered' | 'reordered' | 'late'; readonly rttMs: number }
+  /**
+   * `duplicate`: a second copy; `foreign`: another session id, a request never sent, or wrong
+   * random bits; `stale`: a reply to a request older than the WINDOW, no longer tracked.
+   */
+  | { readonly kind: 'duplicate' | 'foreign' | 'stale'; readonly rttMs?: undefined };
+
+/** A new session's figures: all zero, no times yet. */
+export function emptyCounters(): SessionCounters {
+  return {
+    sent: 0,
+    received: 0,
+    timedOut: 0,
+    late: 0,
+    duplicates: 0,
+    reordered: 0,
+    lostRequests: 0,
+    lostReplies: 0,
+    podChanges: 0,
+    addressChanges: 0,
+    lossBursts: 0,
+    ignored: 0,
+    rttSumMs: 0,
+    rttMaxMs: 0,
+    longestOutageMs: 0,
+    firstSentAt: undefined,
+    establishedAt: undefined,
+    lastReplyAt: undefined,
+  };
+}
+
+// Shared and frozen: the outcomes without an RTT cost no allocation on the receive path.
+const DUPLICATE: ReplyOutcome = Object.freeze({ kind: 'duplicate' });
+const FOREIGN: ReplyOutcome = Object.freeze({ kind: 'foreign' });
+const STALE: ReplyOutcome = Object.freeze({ kind: 'stale' });
+
+/** A session's figures, read-only to everyone but the session. */
+export interface SessionCounters {
+  sent: number;
+  received: number;
+  /** Requests that passed their timeout unanswered; those later answered also count in `late`. */
+  timedOut: number;
+  late: number;
+  duplicates: number;
+  reordered: number;
+  lostRequests: number;
+  lostReplies: number;
+  podChanges: number;
+  addressChanges: number;
+  lossBursts: number;
+  /** Datagrams that were not replies to this session's requests, undecodable, or too old to track. */
+  ignored: number;
+  rttSumMs: number;
+  rttMaxMs: number;
+  longestOutageMs: number;
+  firstSentAt: number | undefined;
+  establishedAt: number | undefined;
+  lastReplyAt: number | undefined;
+}
 
 /** Where a reply came from: constant per connected socket, so formatted once. */
 export interface ReplySource {
@@ -65,14 +117,6 @@ export interface SessionOptions {
   random?: () => number;
 }
 
-/** A stretch of requests between two replies that both carried the server's request counter. */
-interface CounterGap {
-  fromSequence: number;
-  toSequence: number;
-  /** Requests the server received strictly between the two replies. */
-  arrived: number;
-}
-
 export class Session {
   readonly number: number;
   readonly sessionId: number;
@@ -89,38 +133,27 @@ export class Session {
   private oldestPending = 0;
   private highestAnswered = -1;
 
-  sent = 0;
-  received = 0;
-  /** Requests that passed their timeout unanswered; those later answered also count in `late`. */
-  timedOut = 0;
-  late = 0;
-  duplicates = 0;
-  reordered = 0;
-  lostRequests = 0;
-  lostReplies = 0;
-  podChanges = 0;
-  addressChanges = 0;
-  lossBursts = 0;
-  /** Datagrams that were not replies to this session's requests, or too old to track. */
-  ignored = 0;
-  rttSumMs = 0;
-  rttMaxMs = 0;
-  /** The RTT of the latest answered request (read by the caller for its histograms). */
-  lastRttMs = 0;
-  longestOutageMs = 0;
-  firstSentAt: number | undefined;
-  establishedAt: number | undefined;
-  lastReplyAt: number | undefined;
-  identity: ServingIdentity | undefined;
-  /** Reflective address as `ip:port` / `[v6]:port`. */
-  mapped: string | undefined;
+  private readonly c: SessionCounters = emptyCounters();
+
+  private currentIdentity: ServingIdentity | undefined;
+  private currentMapped: string | undefined;
   private mappedAddress: string | undefined;
   private mappedPort = -1;
   private consecutiveLosses = 0;
   private lossSinceReply = false;
-  private anchorSequence = -1;
-  private anchorCount = 0;
-  private readonly gaps: CounterGap[] = [];
+  private readonly attribution = new LossAttribution({
+    oldestTracked: () => this.nextSequence - WINDOW,
+    fateOf: (sequence) => FATES[this.state[sequence & MASK]!]!,
+    attribute: (sequence, side) => {
+      if (side === 'reply') {
+        this.state[sequence & MASK] = State.LostReply;
+        this.c.lostReplies++;
+      } else {
+        this.state[sequence & MASK] = State.LostRequest;
+        this.c.lostRequests++;
+      }
+    },
+  });
 
   constructor(options: SessionOptions) {
     this.number = options.number;
@@ -131,9 +164,24 @@ export class Session {
     this.random = options.random ?? (() => (Math.random() * 0x10000) | 0);
   }
 
+  /** The session's figures: a live, read-only view (no copy per read). */
+  get counters(): Readonly<SessionCounters> {
+    return this.c;
+  }
+
+  /** Who answered the newest reply; undefined before the first. */
+  get identity(): ServingIdentity | undefined {
+    return this.currentIdentity;
+  }
+
+  /** The newest reflective address as `ip:port` / `[v6]:port`. */
+  get mapped(): string | undefined {
+    return this.currentMapped;
+  }
+
   /** Requests counted lost that were never answered. */
   get lost(): number {
-    return this.timedOut - this.late;
+    return this.c.timedOut - this.c.late;
   }
 
   /** Requests sent whose fate is not known yet (within their timeout). */
@@ -155,8 +203,8 @@ export class Session {
     this.state[slot] = State.Pending;
     this.sentAt[slot] = now;
     this.tags[slot] = this.random() & 0xffff;
-    this.sent++;
-    this.firstSentAt ??= now;
+    this.c.sent++;
+    this.c.firstSentAt ??= now;
     return sequence;
   }
 
@@ -177,79 +225,79 @@ export class Session {
       this.markLost(s, now);
     }
     this.oldestPending = s;
-    if (this.gaps.length > 0) this.settleGaps();
+    if (this.attribution.unsettled) this.attribution.settle();
   }
 
   private markLost(sequence: number, now: number): void {
     this.state[sequence & MASK] = State.Lost;
-    this.timedOut++;
+    this.c.timedOut++;
     this.lossSinceReply = true;
     if (++this.consecutiveLosses === LOSS_BURST) {
-      this.lossBursts++;
+      this.c.lossBursts++;
       this.emit({
         type: 'loss-burst',
         time: now,
         session: this.number,
         consecutive: LOSS_BURST,
-        silentMs: now - (this.lastReplyAt ?? this.firstSentAt ?? now),
+        silentMs: this.silentSince(now),
       });
     }
   }
 
   /** Classifies one decoded Binding Success Response that arrived at `now`. */
-  reply(response: BindingResponse, source: ReplySource, now: number): ReplyKind {
+  reply(response: BindingResponse, source: ReplySource, now: number): ReplyOutcome {
     const id = response.transactionId;
     const sequence = readSequence(id);
-    if (readSessionId(id) !== this.sessionId || sequence >= this.nextSequence) {
-      this.ignored++;
-      return ReplyKind.Foreign;
-    }
-    if (sequence < this.nextSequence - WINDOW) {
-      this.ignored++;
-      return ReplyKind.Stale;
-    }
+    if (readSessionId(id) !== this.sessionId || sequence >= this.nextSequence) return this.ignored(FOREIGN);
+    if (sequence < this.nextSequence - WINDOW) return this.ignored(STALE);
     const slot = sequence & MASK;
-    if (id.readUInt16BE(10) !== this.tags[slot]) {
-      this.ignored++;
-      return ReplyKind.Foreign;
-    }
+    if (id.readUInt16BE(10) !== this.tags[slot]) return this.ignored(FOREIGN);
     const state = this.state[slot]!;
     if (state === State.Answered || state === State.Late) {
-      this.duplicates++;
-      return ReplyKind.Duplicate;
+      this.c.duplicates++;
+      return DUPLICATE;
     }
 
-    let kind: ReplyKind = ReplyKind.Answered;
+    let kind: 'answered' | 'reordered' | 'late' = 'answered';
     if (state === State.Pending) {
       this.state[slot] = State.Answered;
       if (sequence < this.highestAnswered) {
-        this.reordered++;
-        kind = ReplyKind.Reordered;
+        this.c.reordered++;
+        kind = 'reordered';
       }
     } else {
       // Counted lost at its timeout; an answer after all is late, not lost.
-      if (state === State.LostRequest) this.lostRequests--;
-      else if (state === State.LostReply) this.lostReplies--;
+      if (state === State.LostRequest) this.c.lostRequests--;
+      else if (state === State.LostReply) this.c.lostReplies--;
       this.state[slot] = State.Late;
-      this.late++;
-      kind = ReplyKind.Late;
+      this.c.late++;
+      kind = 'late';
     }
-    this.received++;
-    const rtt = now - this.sentAt[slot]!;
-    this.lastRttMs = rtt;
-    this.rttSumMs += rtt;
-    if (rtt > this.rttMaxMs) this.rttMaxMs = rtt;
+    this.c.received++;
+    const rttMs = now - this.sentAt[slot]!;
+    this.c.rttSumMs += rttMs;
+    if (rttMs > this.c.rttMaxMs) this.c.rttMaxMs = rttMs;
 
     const identity = this.identityOf(response, source);
     identity.replies++;
     // Only the newest reply speaks for where the session is now: an old reply arriving late
     // must not flip the session back to a pod it has left.
-    if (sequence > this.highestAnswered) this.advance(sequence, response, identity, now, rtt);
-    return kind;
+    if (sequence > this.highestAnswered) this.advance(sequence, response, identity, now, rttMs);
+    return { kind, rttMs };
+  }
+
+  /** Counts a datagram that is no reply to this session's requests (or did not decode at all). */
+  ignore(): void {
+    this.c.ignored++;
+  }
+
+  private ignored(outcome: ReplyOutcome): ReplyOutcome {
+    this.c.ignored++;
+    return outcome;
   }
 
   private identityOf(response: BindingResponse, source: ReplySource): ServingIdentity {
-    const current = this.identity;
+    const current = this.currentIdentity;
     const pod = response.podName;
     if (pod !== undefined) {
       if (current !== undefined && current.named && current.pod === pod && current.node === response.nodeName) return current;
@@ -262,9 +310,9 @@ export class Session {
   }
 
   private advance(sequence: number, response: BindingResponse, identity: ServingIdentity, now: number, rtt: number): void {
-    const silentMs = now - (this.lastReplyAt ?? this.firstSentAt ?? now);
+    const silentMs = this.silentSince(now);
     if (this.lossSinceReply) {
-      if (silentMs > this.longestOutageMs) this.longestOutageMs = silentMs;
+      if (silentMs > this.c.longestOutageMs) this.c.longestOutageMs = silentMs;
       this.lossSinceReply = false;
     }
     this.highestAnswered = sequence;
@@ -273,84 +321,30 @@ export class Session {
     const address = response.mappedAddress;
     const addressChanged =
       address !== undefined && (address.address !== this.mappedAddress || address.port !== this.mappedPort);
-    const previousMapped = this.mapped;
+    const previousMapped = this.currentMapped;
     if (addressChanged) {
       this.mappedAddress = address.address;
       this.mappedPort = address.port;
-      this.mapped = formatEndpoint(address.address, address.port);
+      this.currentMapped = formatEndpoint(address.address, address.port);
     }
 
-    const previous = this.identity;
-    this.identity = identity;
+    const previous = this.currentIdentity;
+    this.currentIdentity = identity;
     if (previous === undefined) {
-      this.establishedAt = now;
-      this.emit({ type: 'established', time: now, session: this.number, identity, mapped: this.mapped, rttMs: rtt });
+      this.c.establishedAt = now;
+      this.emit({ type: 'established', time: now, session: this.number, identity, mapped: this.currentMapped, rttMs: rtt });
     } else {
       if (previous !== identity) {
-        this.podChanges++;
+        this.c.podChanges++;
         this.emit({ type: 'pod-change', time: now, session: this.number, from: previous, to: identity, silentMs });
       }
       if (addressChanged && previousMapped !== undefined) {
-        this.addressChanges++;
-        this.emit({ type: 'address-change', time: now, session: this.number, from: previousMapped, to: this.mapped!, silentMs });
+        this.c.addressChanges++;
+        this.emit({ type: 'address-change', time: now, session: this.number, from: previousMapped, to: this.currentMapped!, silentMs });
       }
     }
-    this.lastReplyAt = now;
-    this.trackCounter(sequence, response.sessionRequestCount, previous === undefined || previous === identity);
-  }
-
-  /**
-   * The server counts the requests it received from this session (SESSION-REQUEST-COUNT). Between
-   * two replies from the same pod, the counter's step minus one is how many of the requests in
-   * between reached it; those of them never answered had their reply lost, the rest of the
-   * losses were requests that never arrived. A gap is settled once none of its requests is
-   * pending any more.
-   */
-  private trackCounter(sequence: number, count: number | undefined, samePod: boolean): void {
-    if (count === undefined) {
-      this.anchorSequence = -1;
-      return;
-    }
-    if (samePod && this.anchorSequence >= 0 && count > this.anchorCount) {
-      this.gaps.push({ fromSequence: this.anchorSequence, toSequence: sequence, arrived: count - this.anchorCount - 1 });
-      this.settleGaps();
-    }
-    // A pod change or a counter that went backwards (server restarted, or its session table
-    // forgot us) leaves the stretch before this reply unattributed.
-    this.anchorSequence = sequence;
-    this.anchorCount = count;
-  }
-
-  private settleGaps(): void {
-    while (this.gaps.length > 0) {
-      const gap = this.gaps[0]!;
-      if (gap.fromSequence < this.nextSequence - WINDOW) {
-        this.gaps.shift();
-        continue;
-      }
-      let answered = 0;
-      let lost = 0;
-      for (let s = gap.fromSequence + 1; s < gap.toSequence; s++) {
-        const state = this.state[s & MASK];
-        if (state === State.Pending) return;
-        if (state === State.Answered || state === State.Late) answered++;
-        else if (state === State.Lost) lost++;
-      }
-      this.gaps.shift();
-      let replyLosses = Math.min(lost, Math.max(0, gap.arrived - answered));
-      for (let s = gap.fromSequence + 1; s < gap.toSequence; s++) {
-        const slot = s & MASK;
-        if (this.state[slot] !== State.Lost) continue;
-        if (replyLosses > 0) {
-          this.state[slot] = State.LostReply;
-          this.lostReplies++;
-          replyLosses--;
-        } else {
-          this.state[slot] = State.LostRequest;
-          this.lostRequests++;
-        }
-      }
-    }
+    this.c.lastReplyAt = now;
+    this.attribution.reply(sequence, response.sessionRequestCount, previous === undefined || previous === identity);
   }
 
   /**
@@ -360,8 +354,13 @@ export class Session {
   finish(now: number): void {
     this.expire(now);
     if (this.lossSinceReply) {
-      const silentMs = now - (this.lastReplyAt ?? this.firstSentAt ?? now);
-      if (silentMs > this.longestOutageMs) this.longestOutageMs = silentMs;
+      const silentMs = this.silentSince(now);
+      if (silentMs > this.c.longestOutageMs) this.c.longestOutageMs = silentMs;
     }
+  }
+
+  /** How long the session has heard nothing (since its last reply, or its first request). */
+  private silentSince(now: number): number {
+    return now - (this.c.lastReplyAt ?? this.c.firstSentAt ?? now);
   }
 }

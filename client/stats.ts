@@ -30,27 +30,8 @@ export interface Totals {
   longestOutageMs: number;
 }
 
-export type SessionFigures = Pick<
-  Session,
-  | 'sent'
-  | 'received'
-  | 'lost'
-  | 'timedOut'
-  | 'late'
-  | 'duplicates'
-  | 'reordered'
-  | 'lostRequests'
-  | 'lostReplies'
-  | 'podChanges'
-  | 'addressChanges'
-  | 'lossBursts'
-  | 'pending'
-  | 'ignored'
-  | 'longestOutageMs'
-  | 'firstSentAt'
-  | 'establishedAt'
-  | 'identity'
->;
+/** What the totals read of a session (a Session, or a plain record in tests). */
+export type SessionFigures = Pick<Session, 'counters' | 'lost' | 'pending' | 'identity'>;
 
 export function totalsOf(sessions: readonly SessionFigures[]): Totals {
   const t: Totals = {
@@ -73,12 +54,13 @@ export function totalsOf(sessions: readonly SessionFigures[]): Totals {
     ignored: 0,
     longestOutageMs: 0,
   };
-  for (const s of sessions) {
+  for (const session of sessions) {
+    const s = session.counters;
     if (s.firstSentAt !== undefined) t.active++;
     if (s.establishedAt !== undefined) t.established++;
     t.sent += s.sent;
     t.received += s.received;
-    t.lost += s.lost;
+    t.lost += session.lost;
     t.timedOut += s.timedOut;
     t.late += s.late;
     t.duplicates += s.duplicates;
@@ -88,7 +70,7 @@ export function totalsOf(sessions: readonly SessionFigures[]): Totals {
     t.podChanges += s.podChanges;
     t.addressChanges += s.addressChanges;
     t.lossBursts += s.lossBursts;
-    t.pending += s.pending;
+    t.pending += session.pending;
     t.ignored += s.ignored;
     if (s.longestOutageMs > t.longestOutageMs) t.longestOutageMs = s.longestOutageMs;
   }
@@ -157,13 +139,17 @@ export interface RttSummary {
   maxMs: number | null;
 }
 
+/** Milliseconds to the microsecond for the report; null when there is no figure. */
+export function roundMs(ms: number | undefined): number | null {
+  return ms === undefined ? null : Math.round(ms * 1000) / 1000;
+}
+
 export function rttSummary(histogram: RttHistogram): RttSummary {
-  const round = (ms: number | undefined): number | null => (ms === undefined ? null : Math.round(ms * 1000) / 1000);
   return {
-    p50Ms: round(histogram.percentile(50)),
-    p90Ms: round(histogram.percentile(90)),
-    p99Ms: round(histogram.percentile(99)),
-    maxMs: histogram.count === 0 ? null : round(histogram.max),
+    p50Ms: roundMs(histogram.percentile(50)),
+    p90Ms: roundMs(histogram.percentile(90)),
+    p99Ms: roundMs(histogram.percentile(99)),
+    maxMs: histogram.count === 0 ? null : roundMs(histogram.max),
   };
 }
 

@@ -8,6 +8,20 @@ import { formatPercent } from './verdict.js';
 
 const ms = formatMs;
 
+/** What the ICMP errors a connected UDP socket reports mean (RFC 792 destination unreachable). */
+const SOCKET_ERROR_MEANINGS: Record<string, string> = {
+  ECONNREFUSED: 'port unreachable',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+};
+
+/** `ECONNREFUSED 4 (port unreachable), EHOSTUNREACH 1 (host unreachable)`. */
+export function formatSocketErrors(errors: Readonly<Record<string, number>>): string {
+  return Object.entries(errors)
+    .map(([code, count]) => `${code} ${count}${SOCKET_ERROR_MEANINGS[code] ? ` (${SOCKET_ERROR_MEANINGS[code]})` : ''}`)
+    .join(', ');
+}
+
 export function summaryLines(report: ClientReport, style: ChalkInstance, reportPath: string | undefined): string[] {
   const t = report.totals;
   const unattributed = t.lost - t.lostRequests - t.lostReplies;
@@ -37,6 +51,13 @@ export function summaryLines(report: ClientReport, style: ChalkInstance, reportP
   }
   if (report.scheduling.lagP99Ms !== null && report.scheduling.lagP99Ms > 100) {
     lines.push(style.yellow(`  note            this client sent late (scheduling lag p99 ${ms(report.scheduling.lagP99Ms)}): it may be overloaded`));
+  }
+  if (Object.keys(report.socketErrors).length > 0) lines.push(`  socket errors   ${formatSocketErrors(report.socketErrors)}`);
+  const refused = report.socketErrors.ECONNREFUSED ?? 0;
+  if (refused > 0) {
+    // The target's host answered with ICMP port unreachable: nothing listens there.
+    const at = formatEndpoint(report.target.address, report.target.port);
+    lines.push(style.red(`no server at ${at}: port unreachable on ${refused} of ${t.sent} requests`));
   }
   if (report.cluster.attributions.length > 0) {
     lines.push(`  cluster         ${report.cluster.events.length} cluster events, ${report.cluster.attributions.length} breaks with cluster events just before them`);

@@ -2,7 +2,7 @@
 // DNS resolves. Parsing is pure; resolution is the one I/O step, kept apart.
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { UsageError } from '../common/errors.js';
+import { SetupError } from '../common/errors.js';
 import { formatEndpoint } from '../common/ip-address.js';
 
 /** The IANA port for STUN (RFC 8489 section 18.6), used when the target names none. */
@@ -67,7 +67,7 @@ export function targetFrom(flag: string | undefined, env: NodeJS.ProcessEnv): Ta
   return parseTarget(isIP(address) === 6 ? `[${address}]:${port}` : `${address}:${port}`);
 }
 
-/** Resolves the host with the system resolver (so /etc/hosts works); UsageError when it cannot. */
+/** Resolves the host with the system resolver (so /etc/hosts works); SetupError('target-unresolved') when it cannot. */
 export async function resolveTarget(target: TargetSpec): Promise<ResolvedTarget> {
   const literal = isIP(target.host);
   if (literal !== 0) {
@@ -78,6 +78,6 @@ export async function resolveTarget(target: TargetSpec): Promise<ResolvedTarget>
     return { ...target, address, family: family === 6 ? 6 : 4, endpoint: formatEndpoint(address, target.port) };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? String(error);
-    throw new UsageError(`cannot resolve the target host "${target.host}" (${code}); check --target or TARGET_ADDR`);
+    throw new SetupError('target-unresolved', `cannot resolve the target host "${target.host}" (${code}); check --target or TARGET_ADDR`);
   }
 }

@@ -198,6 +198,7 @@ export function mergeReports(inputs: readonly NamedReport[]): ClientReport {
       skipped: reports.reduce((n, r) => n + r.scheduling.skipped, 0),
     },
     clientSocketDrops: drops.length === 0 ? null : drops.reduce((n, d) => n + d, 0),
+    socketErrors: sumByKey(reports.map((r) => r.socketErrors)),
     pods: mergePods(reports),
     sessions: reports.flatMap((r, i) => r.sessions.map((s) => ({ ...s, session: renumber(i, s.session)! }))),
     events: events.slice(0, MAX_REPORT_EVENTS),
@@ -213,4 +214,11 @@ export function mergeReports(inputs: readonly NamedReport[]): ClientReport {
       differences,
     },
   };
+}
+
+/** Counts by key, summed over every report (socket errors by code). */
+function sumByKey(counts: readonly Record<string, number>[]): Record<string, number> {
+  const sum: Record<string, number> = {};
+  for (const count of counts) for (const [key, n] of Object.entries(count)) sum[key] = (sum[key] ?? 0) + n;
+  return sum;
 }

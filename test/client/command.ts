@@ -1,5 +1,10 @@
-// `affinity-tester client` as a user runs it: exit codes, one-line errors, Ctrl-C, colour.
+// `affinity-tester client` as a user runs it: exit codes, one-line errors, Ctrl-C, colour. Most
+// cases run the command in-process (test/fixtures/client-command.ts); a few spawn the CLI for what
+// only a process shows: the exit code and one line of a thrown error, a file-descriptor limit, Ctrl-C.
 import t from 'tap';
+import { CommanderError } from 'commander';
+import { SetupError, UsageError } from '../../common/errors.js';
+import { runClientCommand } from '../fixtures/client-command.js';
 import { createSocket } from 'node:dgram';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,7 +28,7 @@ async function stunServer(t: { teardown: (fn: () => unknown) => void }) {
 }
 
 t.test('client --help explains every flag with its environment variable', async (t) => {
-  const result = await runCli(['client', '--help'], { env });
+  const result = await runClientCommand(['--help'], env);
   t.equal(result.code, 0);
   for (const flag of ['--target', '--sessions', '--ramp', '--interval', '--timeout', '--payload-size', '--duration', '--stats-interval', '--events', '--report', '--max-loss', '--max-pod-changes', '--max-address-changes', '--watch', '--namespace', '--service']) {
     t.match(result.stdout, flag);
@@ -38,7 +43,7 @@ t.test('a run within the limits exits 0, prints established, stats and summary, 
   const server = await stunServer(t);
   const report = join(dir, 'ok.json');
   const events = join(dir, 'ok.ndjson');
-  const result = await runCli(['client', '--target', `127.0.0.1:${server.port}`, ...fast, '--duration', '1s', '--report', report, '--events', events], { env });
+  const result = await runClientCommand(['--target', `127.0.0.1:${server.port}`, ...fast, '--duration', '1s', '--report', report, '--events', events], env);
   t.equal(result.code, 0, result.stderr);
   t.equal(result.stderr, '');
   t.equal(result.stdout.match(/ established: pod-cli/g)?.length, 3);
@@ -57,9 +62,7 @@ t.test('a run within the limits exits 0, prints established, stats and summary, 
 t.test('TARGET_ADDR and TARGET_PORT give the target, and settings come from the environment', async (t) => {
   const server = await stunServer(t);
   const report = join(dir, 'env.json');
-  const result = await runCli(['client'], {
-    env: { ...env, TARGET_ADDR: '127.0.0.1', TARGET_PORT: String(server.port), SESSIONS: '2', RAMP: '0', INTERVAL: '100ms', DURATION: '500ms', REPORT_FILE: report },
-  });
+  const result = await runClientCommand([], { ...env, TARGET_ADDR: '127.0.0.1', TARGET_PORT: String(server.port), SESSIONS: '2', RAMP: '0', INTERVAL: '100ms', DURATION: '500ms', REPORT_FILE: report });
   t.equal(result.code, 0, result.stderr);
   const parsed = JSON.parse(readFileSync(report, 'utf8')) as ClientReport;
   t.equal(parsed.settings.sessions, 2);
@@ -71,22 +74,43 @@ t.test('a broken limit exits 1 and the summary says which', async (t) => {
   const silentPeer = createSocket('udp4');
   await new Promise<void>((r) => silentPeer.bind(0, '127.0.0.1', r));
   t.teardown(() => silentPeer.close());
-  const result = await runCli(['client', '--target', `127.0.0.1:${silentPeer.address().port}`, ...fast, '--timeout', '200ms', '--duration', '600ms', '--report', join(dir, 'lost.json')], { env });
+  const result = await runClientCommand(['--target', `127.0.0.1:${silentPeer.address().port}`, ...fast, '--timeout', '200ms', '--duration', '600ms', '--report', join(dir, 'lost.json')], env);
   t.equal(result.code, 1);
   t.match(result.stdout, /FAIL: loss 100\.00% \(\d+ lost\) is above --max-loss 1%/);
 });
 
-t.test('usage and set-up errors exit 2 with one line and no stack trace', async (t) => {
+t.test('usage and set-up errors are thrown as UsageError or SetupError with one line, or rejected by commander', async (t) => {
+  const cases: [string[], RegExp, 'commander' | 'usage' | SetupError['kind']][] = [
+    [['--no-such-flag'], /unknown option '--no-such-flag'/, 'commander'],
+    [['--target', '127.0.0.1:1', '--interval', 'soon'], /--interval.*expected a duration/, 'commander'],
+    [['--target', '127.0.0.1:1', '--sessions', '0'], /--sessions.*expected a whole number/, 'commander'],
+    [['--target', 'host:99999'], /--target: "99999" in "host:99999" is not a port/, 'usage'],
+    [['--target', 'no-such-host.invalid:3478'], /cannot resolve the target host "no-such-host\.invalid"/, 'target-unresolved'],
+    [[], /no target: give --target HOST:PORT/, 'usage'],
+    [['--target', '127.0.0.1:1', '--report', '/nonexistent-dir/r.json'], /cannot write --report/, 'output-unwritable'],
+    [['--target', '127.0.0.1:1', '--report', dir], /cannot write --report .*: it is a directory/, 'output-unwritable'],
+    [['--target', '127.0.0.1:1', '--events', '/nonexistent-dir/e.ndjson'], /cannot write --events/, 'output-unwritable'],
+  ];
+  for (const [args, message, kind] of cases) {
+    const result = await runClientCommand(args, env);
+    t.equal(result.code, undefined, `${args.join(' ')}: no run, no exit code of its own`);
+    if (kind === 'commander') {
+      t.type(result.error, CommanderError);
+      t.match(result.stderr, message);
+      continue;
+    }
+    t.type(result.error, kind === 'usage' ? UsageError : SetupError);
+    if (kind !== 'usage') t.equal((result.error as SetupError).kind, kind);
+    t.match(result.error!.message, message);
+    t.notMatch(result.error!.message, /\n/, 'one line');
+  }
+});
+
+t.test('the CLI prints a usage error and a set-up error as one line each and exits 2, with no stack trace', async (t) => {
   const cases: [string[], RegExp][] = [
     [['client', '--no-such-flag'], /unknown option '--no-such-flag'/],
-    [['client', '--target', '127.0.0.1:1', '--interval', 'soon'], /--interval.*expected a duration/],
-    [['client', '--target', '127.0.0.1:1', '--sessions', '0'], /--sessions.*expected a whole number/],
     [['client', '--target', 'host:99999'], /--target: "99999" in "host:99999" is not a port/],
-    [['client', '--target', 'no-such-host.invalid:3478'], /cannot resolve the target host "no-such-host\.invalid"/],
-    [['client'], /no target: give --target HOST:PORT/],
-    [['client', '--target', '127.0.0.1:1', '--report', '/nonexistent-dir/r.json'], /cannot write --report/],
-    [['client', '--target', '127.0.0.1:1', '--report', dir], /cannot write --report .*: it is a directory/],
-    [['client', '--target', '127.0.0.1:1', '--events', '/nonexistent-dir/e.ndjson'], /cannot write --events/],
+    [['client', '--target', '127.0.0.1:1', '--report', '/nonexistent-dir/r.json'], /^affinity-tester: cannot write --report/],
   ];
   for (const [args, message] of cases) {
     const result = await runCli(args, { env });
@@ -140,8 +164,8 @@ t.test('Ctrl-C mid-run prints the summary and writes the full report; pending re
 t.test('colour only when forced and never with NO_COLOR', async (t) => {
   const server = await stunServer(t);
   const args = ['client', '--target', `127.0.0.1:${server.port}`, ...fast, '--duration', '400ms', '--report', join(dir, 'colour.json')];
-  const forced = await runCli(args, { env: { ...env, NO_COLOR: '', FORCE_COLOR: '1' } });
+  const forced = await runClientCommand(args.slice(1), { ...env, NO_COLOR: '', FORCE_COLOR: '1' });
   t.match(forced.stdout, /\u001b\[/);
-  const both = await runCli(args, { env: { ...env, NO_COLOR: '1', FORCE_COLOR: '1' } });
+  const both = await runClientCommand(args.slice(1), { ...env, NO_COLOR: '1', FORCE_COLOR: '1' });
   t.notMatch(both.stdout, /\u001b\[/);
 });

@@ -1,6 +1,5 @@
 import t from 'tap';
 import { checkDescriptors, DESCRIPTOR_MARGIN, descriptorLimit, parseProcLimits } from '../../client/file-descriptors.js';
-import { UsageError } from '../../common/errors.js';
 
 t.test('parseProcLimits() reads the soft and hard open-files limits', async (t) => {
   const text = 'Limit                     Soft Limit           Hard Limit           Units\nMax open files            1024                 524288               files\n';
@@ -20,7 +19,7 @@ t.test('checkDescriptors() passes when sessions and the margin fit', async (t) =
 });
 
 t.test('checkDescriptors() says how many are needed and how to raise a soft limit', async (t) => {
-  t.throws(() => checkDescriptors(2000, { soft: 1024, hard: 4096 }), UsageError);
+  t.throws(() => checkDescriptors(2000, { soft: 1024, hard: 4096 }), { name: 'SetupError', kind: 'descriptor-limit' });
   t.throws(() => checkDescriptors(2000, { soft: 1024, hard: 4096 }), { message: /2000 sessions need about 2064 open files .* limit is 1024; raise it with "ulimit -n 2064"/ });
   t.throws(() => checkDescriptors(9000, { soft: 1024, hard: 4096 }), { message: /the hard limit is 4096/ });
 });

@@ -6,14 +6,14 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { runCli } from '../fixtures/cli.js';
+import { runClientCommand } from '../fixtures/client-command.js';
 import { FakeKubeApi } from '../fixtures/fake-kube-api.js';
 import { endpointSlice, pod, service } from '../fixtures/kube-objects.js';
 import { startStunServer } from '../../server/udp-server.js';
 import type { ClientReport } from '../../client/report.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'client-kube-'));
-const fast = ['--sessions', '3', '--ramp', '0', '--interval', '50ms', '--timeout', '1s', '--duration', '1500ms', '--stats-interval', '500ms'];
+const fast = ['--sessions', '3', '--ramp', '0', '--interval', '50ms', '--timeout', '1s', '--duration', '600ms', '--stats-interval', '500ms'];
 
 async function setUp(t: Test) {
   const server = await startStunServer({ host: '127.0.0.1', port: 0, podName: 'pod-k', nodeName: 'node-k', logger: pino({ level: 'silent' }), summaryIntervalMs: 0 });
@@ -32,7 +32,7 @@ async function setUp(t: Test) {
 t.test('without a target and with a kubeconfig, the client discovers the Service and watches the cluster', async (t) => {
   const { server, env } = await setUp(t);
   const report = join(dir, 'discovered.json');
-  const result = await runCli(['client', ...fast, '--report', report], { env, timeoutMs: 30_000 });
+  const result = await runClientCommand([...fast, '--report', report], env);
   t.equal(result.code, 0, result.stderr + result.stdout);
   t.match(result.stdout, /no target given: discovering the LoadBalancer address of Service affinity-tester/);
   t.match(result.stdout, new RegExp(`client: 3 sessions -> 127\\.0\\.0\\.1:${server.port}`));
@@ -45,11 +45,11 @@ t.test('without a target and with a kubeconfig, the client discovers the Service
 t.test('--no-watch (or WATCH=false) keeps the watch off even with a kubeconfig', async (t) => {
   const { server, env } = await setUp(t);
   const flag = join(dir, 'no-watch.json');
-  const byFlag = await runCli(['client', '--target', `127.0.0.1:${server.port}`, ...fast, '--no-watch', '--report', flag], { env });
+  const byFlag = await runClientCommand(['--target', `127.0.0.1:${server.port}`, ...fast, '--no-watch', '--report', flag], env);
   t.equal(byFlag.code, 0, byFlag.stderr);
   t.equal((JSON.parse(readFileSync(flag, 'utf8')) as ClientReport).cluster.watched, false);
   const variable = join(dir, 'watch-false.json');
-  const byEnv = await runCli(['client', '--target', `127.0.0.1:${server.port}`, ...fast, '--report', variable], { env: { ...env, WATCH: 'false' } });
+  const byEnv = await runClientCommand(['--target', `127.0.0.1:${server.port}`, ...fast, '--report', variable], { ...env, WATCH: 'false' });
   t.equal(byEnv.code, 0, byEnv.stderr);
   t.equal((JSON.parse(readFileSync(variable, 'utf8')) as ClientReport).cluster.watched, false);
 });
@@ -59,20 +59,21 @@ t.test('a watch that cannot start prints one line and the run goes on without it
   const kubeconfig = join(dir, 'broken-kubeconfig');
   writeFileSync(kubeconfig, 'this is: [not a kubeconfig\n');
   const report = join(dir, 'broken.json');
-  const result = await runCli(['client', '--target', `127.0.0.1:${server.port}`, ...fast, '--watch', '--report', report], {
-    env: { KUBECONFIG: kubeconfig, HOME: dir, KUBERNETES_SERVICE_HOST: '' },
-    timeoutMs: 30_000,
+  const result = await runClientCommand(['--target', `127.0.0.1:${server.port}`, ...fast, '--watch', '--report', report], {
+    KUBECONFIG: kubeconfig,
+    HOME: dir,
+    KUBERNETES_SERVICE_HOST: '',
   });
   t.equal(result.code, 0, result.stderr);
   t.equal(result.stdout.match(/cluster watch off: /g)?.length, 1);
   t.equal((JSON.parse(readFileSync(report, 'utf8')) as ClientReport).cluster.watched, false);
 });
 
-t.test('without a target, discovery that fails exits 2 with one line', async (t) => {
+t.test('without a target, discovery that fails throws a one-line SetupError(discovery) (the CLI exits 2 with it)', async (t) => {
   const { api, env } = await setUp(t);
   api.put(service('affinity-tester', {}));
-  const result = await runCli(['client', ...fast, '--discover-timeout', '1s', '--report', join(dir, 'none.json')], { env, timeoutMs: 30_000 });
-  t.equal(result.code, 2);
-  t.match(result.stderr, /^affinity-tester: no target given and discovery failed: /);
-  t.equal(result.stderr.trim().split('\n').length, 1);
+  const result = await runClientCommand([...fast, '--discover-timeout', '1s', '--report', join(dir, 'none.json')], env);
+  t.equal(result.code, undefined);
+  t.match(result.error, { name: 'SetupError', kind: 'discovery', message: /^no target given and discovery failed: / });
+  t.equal(result.error!.message.split('\n').length, 1);
 });

@@ -6,10 +6,11 @@ import { join } from 'node:path';
 import { Chalk } from 'chalk';
 import pino from 'pino';
 import type { ClusterEvent, ClusterWatch, PodIdentity } from '../../common/cluster-events.js';
-import { UsageError } from '../../common/errors.js';
 import { startStunServer } from '../../server/udp-server.js';
 import { DemoBalancer } from '../../demo/balancer.js';
-import { runClient, clock } from '../../client/run.js';
+import { monotonicClock as clock } from '../../common/clock.js';
+import { runClient } from '../../client/run.js';
+import { runExitCode } from '../../client/command.js';
 import type { ClientReport } from '../../client/report.js';
 import { discoverTarget, kubeconfigAvailable, startWatch } from '../../client/kube-integration.js';
 import { watchWanted } from '../../client/command.js';
@@ -74,6 +75,7 @@ t.test('a pod change prints the cluster events just before it, and the report ke
     write: (line) => lines.push(line),
     style: new Chalk({ level: 0 }),
     watch,
+    clock,
     onReady: () => {
       setTimeout(() => {
         // Which pod loses its flows depends on the hash: remove the one that has some.
@@ -98,7 +100,7 @@ t.test('a pod change prints the cluster events just before it, and the report ke
   t.equal(first.causes.length, 2);
   t.equal(first.causes[0]!.kind, 'pod-terminating');
   t.ok(first.causes[0]!.beforeMs >= 100);
-  t.equal(result.exitCode, 1, 'pod changes above --max-pod-changes 0');
+  t.equal(runExitCode(result), 1, 'pod changes above --max-pod-changes 0');
 });
 
 t.test('a plain STUN target is named after the pod the watch maps its IP to', async (t) => {
@@ -138,20 +140,20 @@ t.test('a plain STUN target is named after the pod the watch maps its IP to', as
 });
 
 t.test('startWatch() returns one line of reason when the kube module fails to load or to start', async (t) => {
-  const failedLoad = await startWatch({ service: 's', onWarning: () => undefined }, () => Promise.reject(new Error('Cannot find module')));
+  const failedLoad = await startWatch({ service: 's', onWarning: () => undefined, clock }, () => Promise.reject(new Error('Cannot find module')));
   t.same(failedLoad, { ok: false, reason: 'Cannot find module' });
-  const failedStart = await startWatch({ service: 's', onWarning: () => undefined }, async () => ({
+  const failedStart = await startWatch({ service: 's', onWarning: () => undefined, clock }, async () => ({
     startClusterWatch: () => Promise.reject(new Error('forbidden: cannot watch pods')),
   }));
   t.same(failedStart, { ok: false, reason: 'forbidden: cannot watch pods' });
   const watch = new FakeClusterWatch();
-  const ok = await startWatch({ service: 's', onWarning: () => undefined }, async () => ({ startClusterWatch: async () => watch }));
+  const ok = await startWatch({ service: 's', onWarning: () => undefined, clock }, async () => ({ startClusterWatch: async () => watch }));
   t.ok(ok.ok && ok.watch === watch);
 });
 
-t.test('discoverTarget() turns failures into a UsageError, and returns what discovery found', async (t) => {
+t.test('discoverTarget() turns failures into a SetupError(discovery), and returns what discovery found', async (t) => {
   const options = { service: 'affinity-tester', timeoutMs: 10, onProgress: () => undefined };
-  await t.rejects(discoverTarget(options, () => Promise.reject(new Error('no module'))), UsageError);
+  await t.rejects(discoverTarget(options, () => Promise.reject(new Error('no module'))), { name: 'SetupError', kind: 'discovery' });
   await t.rejects(
     discoverTarget(options, async () => ({ discoverServiceTarget: () => Promise.reject(new Error('no LoadBalancer ingress after 10ms')) })),
     { message: /discovery failed: no LoadBalancer ingress after 10ms/ },
@@ -178,5 +180,72 @@ t.test('watchWanted(): a flag wins, then WATCH, then whether a kubeconfig exists
   t.equal(watchWanted(true, {}), true);
   t.equal(watchWanted(undefined, { WATCH: 'false', KUBERNETES_SERVICE_HOST: 'x' }), false);
   t.equal(watchWanted(undefined, { WATCH: '1' }), true);
-  t.equal(watchWanted(undefined, { KUBERNETES_SERVICE_HOST: 'x' }), true);
+  t.equal(watchWanted(undefined, { KUBERNETES_SERVICE_HOST: 'x' }), false, 'not in a pod without the service-account token');
+});
+
+t.test('a wall-clock step of 2 s mid-run leaves the gap between a cluster event and the break it explains exact', async (t) => {
+  const { createSocket } = await import('node:dgram');
+  const { encodeBindingSuccess } = await import('../../common/stun/codec.js');
+  // A STUN server whose pod name the test switches, to make one pod change at a chosen time.
+  let podName = 'pod-a';
+  const server = createSocket('udp4');
+  server.on('message', (request, from) => {
+    server.send(encodeBindingSuccess({ transactionId: request.subarray(8, 20), mapped: { address: from.address, port: from.port }, identity: { software: 'test/1', podName, nodeName: 'node-1' } }), from.port, from.address);
+  });
+  await new Promise<void>((r) => server.bind(0, '127.0.0.1', r));
+  const realDateNow = Date.now;
+  t.teardown(() => {
+    Date.now = realDateNow;
+    server.close();
+  });
+  const port = server.address().port;
+  // The run's clock, stepped by hand; the fake watch stamps its events with it, as the real
+  // watch does with the clock the client hands it.
+  const start = Date.UTC(2026, 0, 1, 12, 0, 0);
+  let now = start;
+  const watch = new FakeClusterWatch();
+  const lines: string[] = [];
+  let onLine: (line: string) => void = () => undefined;
+  const lineMatching = (pattern: RegExp): Promise<void> =>
+    new Promise((resolve) => (onLine = (line) => pattern.test(line) && resolve()));
+  const established = lineMatching(/session 1 established: pod-a/);
+  const controller = new AbortController();
+  t.teardown(() => controller.abort());
+  const done = runClient({
+    target: { host: '127.0.0.1', address: '127.0.0.1', port, family: 4, endpoint: `127.0.0.1:${port}` },
+    sessions: 1,
+    rampMs: 0,
+    intervalMs: 100,
+    timeoutMs: 1000,
+    payloadSize: 256,
+    statsIntervalMs: 60_000,
+    limits: { maxLoss: 1, maxPodChanges: 0, maxAddressChanges: 0 },
+    write: (line) => {
+      lines.push(line);
+      onLine(line);
+    },
+    style: new Chalk({ level: 0 }),
+    watch,
+    clock: () => now,
+    signal: controller.signal,
+  });
+  await established;
+  // NTP steps the wall clock forward by 2 s; the run's clock does not move with it.
+  Date.now = () => realDateNow() + 2000;
+  now = start + 60;
+  watch.add({ time: now, kind: 'pod-terminating', subject: 'pod-a', text: 'pod-a Terminating' });
+  podName = 'pod-b';
+  now = start + 100; // session 1's next request, answered by pod-b
+  const changed = lineMatching(/POD CHANGE/);
+  await changed;
+  controller.abort();
+  const result = await done;
+  const changeAt = lines.findIndex((l) => l.includes('POD CHANGE'));
+  t.equal(lines[changeAt], '12:00:00.100 session 1 POD CHANGE pod-a (node-1) -> pod-b (node-1) (silent 100ms)');
+  t.equal(lines[changeAt + 1], '  ↳ pod-a Terminating 40ms before');
+  t.strictSame(
+    result.report.cluster.attributions.map((a) => [a.type, a.time, a.causes.map((c) => [c.kind, c.time, c.beforeMs])]),
+    [['pod-change', '2026-01-01T12:00:00.100Z', [['pod-terminating', '2026-01-01T12:00:00.060Z', 40]]]],
+  );
+  t.equal(result.report.startedAt, '2026-01-01T12:00:00.000Z', 'the report is on the run clock too');
 });

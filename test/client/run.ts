@@ -10,9 +10,13 @@ import { Chalk } from 'chalk';
 import pino from 'pino';
 import { startStunServer } from '../../server/udp-server.js';
 import { runClient, type ClientRunOptions } from '../../client/run.js';
+import { runExitCode } from '../../client/command.js';
 import { resolveTarget } from '../../client/target.js';
 import type { ClientReport } from '../../client/report.js';
 import { startLossyRelay } from '../fixtures/client-lossy-relay.js';
+
+// The runs are independent (each has its own server and ports): run them side by side.
+t.jobs = 4;
 
 const dir = mkdtempSync(join(tmpdir(), 'client-e2e-'));
 const silent = pino({ level: 'silent' });
@@ -45,7 +49,7 @@ t.test('the client against our server over IPv4: every request answered, one pod
   const server = await startStunServer({ host: '127.0.0.1', port: 0, podName: 'pod-e2e', nodeName: 'node-e2e', logger: silent, summaryIntervalMs: 0 });
   t.teardown(() => server.close());
   const { result, report, lines } = await run(t, '127.0.0.1', server.port);
-  t.equal(result.exitCode, 0);
+  t.equal(runExitCode(result), 0);
   t.ok(report.totals.sent > 200, `${report.totals.sent} sent`);
   t.equal(report.totals.received, report.totals.sent);
   t.equal(report.totals.lost, 0);
@@ -66,7 +70,7 @@ t.test('the client against our server over IPv6 (::1)', async (t) => {
   const server = await startStunServer({ host: '::1', port: 0, podName: 'pod-v6', logger: silent, summaryIntervalMs: 0 });
   t.teardown(() => server.close());
   const { result, report, lines } = await run(t, '::1', server.port, { sessions: 4, durationMs: 800 });
-  t.equal(result.exitCode, 0);
+  t.equal(runExitCode(result), 0);
   t.match(lines.join('\n'), `target [::1]:${server.port})`, 'the summary writes an IPv6 target in brackets');
   t.equal(report.target.address, '::1');
   t.equal(report.totals.lost, 0);
@@ -82,7 +86,7 @@ t.test('through a lossy relay: loss is exact and split into lost requests and lo
     relay.close();
     await server.close();
   });
-  const { result, report } = await run(t, '127.0.0.1', relay.port, { durationMs: 2000 });
+  const { result, report } = await run(t, '127.0.0.1', relay.port, { durationMs: 1000 });
   const dropped = relay.droppedRequests + relay.droppedReplies;
   t.ok(relay.droppedRequests > 10 && relay.droppedReplies > 10);
   t.equal(report.totals.lost, dropped, 'every dropped datagram is one lost request, nothing else');
@@ -101,7 +105,7 @@ t.test('through a lossy relay: loss is exact and split into lost requests and lo
   }
   t.equal(report.totals.lostRequests, relay.droppedRequests - trailingRequests, 'lost requests match the requests the relay dropped');
   t.equal(report.totals.lostReplies, relay.droppedReplies - trailingReplies, 'lost replies match the replies the relay dropped');
-  t.equal(result.exitCode, 1, 'loss above --max-loss 1%');
+  t.equal(runExitCode(result), 1, 'loss above --max-loss 1%');
   t.match(result.report.verdict.broken[0], /above --max-loss 1%/);
 });
 
@@ -118,7 +122,7 @@ t.test('a target that never answers: everything lost, exit code 1, no pods', asy
   await new Promise<void>((r) => silentPeer.bind(0, '127.0.0.1', r));
   t.teardown(() => silentPeer.close());
   const { result, report, lines } = await run(t, '127.0.0.1', silentPeer.address().port, { sessions: 3, durationMs: 600, timeoutMs: 200 });
-  t.equal(result.exitCode, 1);
+  t.equal(runExitCode(result), 1);
   t.equal(report.totals.received, 0);
   t.equal(report.totals.lost, report.totals.sent);
   t.equal(report.pods.length, 0);
@@ -156,7 +160,21 @@ t.test(
   t.equal(report.pods[0]!.pod, `127.0.0.1:${port}`);
   t.match(report.pods[0]!.software, /Coturn/i);
   t.ok(report.sessions.every((s) => s.mappedAddress === `127.0.0.1:${s.localPort}`));
-  t.equal(result.exitCode, 0);
+  t.equal(runExitCode(result), 0);
   t.ok(lines.some((l) => /established: 127\.0\.0\.1:\d+ \(Coturn/i.test(l)));
   },
 );
+
+t.test('a closed port on loopback: the report counts ECONNREFUSED per request and the summary says no server is there', async (t) => {
+  const probe = createSocket('udp4');
+  await new Promise<void>((r) => probe.bind(0, '127.0.0.1', r));
+  const closedPort = probe.address().port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  const { result, report, lines } = await run(t, '127.0.0.1', closedPort, { sessions: 2, durationMs: 300, timeoutMs: 100 });
+  t.equal(runExitCode(result), 1);
+  t.ok(report.totals.sent >= 4, `${report.totals.sent} sent`);
+  t.equal(report.totals.lost, report.totals.sent, 'refused requests are still lost');
+  t.strictSame(report.socketErrors, { ECONNREFUSED: report.totals.sent }, 'one port unreachable per request (loopback is not rate-limited)');
+  t.ok(lines.includes(`  socket errors   ECONNREFUSED ${report.totals.sent} (port unreachable)`));
+  t.ok(lines.includes(`no server at 127.0.0.1:${closedPort}: port unreachable on ${report.totals.sent} of ${report.totals.sent} requests`));
+});

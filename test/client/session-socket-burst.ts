@@ -57,14 +57,14 @@ for (const recvBufferBytes of [undefined, 1]) {
       for (let i = 0; i < BURST; i++) server.send(reply, from.port, from.address);
       const session = running!.sessions[0]!;
       const port = running!.sockets[0]!.localPort;
-      const accounted = (): number => session.received + session.duplicates + session.ignored + kernelDrops(port);
+      const accounted = (): number => session.counters.received + session.counters.duplicates + session.counters.ignored + kernelDrops(port);
       const deadline = Date.now() + 5000;
       while (accounted() < BURST && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       await new Promise((r) => setTimeout(r, 100)); // nothing more may arrive
       const drops = kernelDrops(port);
-      t.equal(session.received, 1);
-      t.equal(session.ignored, 0);
-      t.equal(session.received + session.duplicates + drops, BURST, `client counted ${session.received + session.duplicates}, kernel dropped ${drops}`);
+      t.equal(session.counters.received, 1);
+      t.equal(session.counters.ignored, 0);
+      t.equal(session.counters.received + session.counters.duplicates + drops, BURST, `client counted ${session.counters.received + session.counters.duplicates}, kernel dropped ${drops}`);
       if (recvBufferBytes === undefined) t.equal(drops, 0, 'with the default buffer the kernel keeps them all');
       else t.ok(drops > 0, `the minimum buffer overflows (${drops} dropped)`);
       controller.abort();

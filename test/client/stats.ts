@@ -3,32 +3,21 @@ import { Chalk } from 'chalk';
 import { lossPercent, PeriodTracker, periodOf, podDistribution, totalsOf, type SessionFigures } from '../../client/stats.js';
 import { formatDistribution, statsLine } from '../../client/stats-line.js';
 import { IdentityRegistry } from '../../client/serving-identity.js';
+import { emptyCounters } from '../../client/session.js';
 
 const registry = new IdentityRegistry();
 const podA = registry.named('pod-a', 'node-1');
 const podB = registry.named('pod-b', 'node-2');
 
-function figures(overrides: Partial<SessionFigures>): SessionFigures {
+type FlatFigures = Omit<SessionFigures, 'counters'> & Omit<SessionFigures['counters'], 'rttSumMs' | 'rttMaxMs' | 'lastReplyAt'>;
+
+function figures(overrides: Partial<FlatFigures>): SessionFigures {
+  const { lost = 0, pending = 0, identity, ...counters } = overrides;
   return {
-    sent: 0,
-    received: 0,
-    lost: 0,
-    timedOut: 0,
-    late: 0,
-    duplicates: 0,
-    reordered: 0,
-    lostRequests: 0,
-    lostReplies: 0,
-    podChanges: 0,
-    addressChanges: 0,
-    lossBursts: 0,
-    pending: 0,
-    ignored: 0,
-    longestOutageMs: 0,
-    firstSentAt: undefined,
-    establishedAt: undefined,
-    identity: undefined,
-    ...overrides,
+    lost,
+    pending,
+    identity,
+    counters: { ...emptyCounters(), ...counters },
   };
 }
 

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { parseTarget, resolveTarget, targetFrom } from '../../client/target.js';
-import { UsageError } from '../../common/errors.js';
+import { SetupError } from '../../common/errors.js';
 
 t.test('parseTarget() reads host:port, [v6]:port, bare IPv6 and bare hosts', async (t) => {
   t.same(parseTarget('192.0.2.1:3478'), { ok: true, target: { host: '192.0.2.1', port: 3478 } });
@@ -35,7 +35,8 @@ t.test('resolveTarget() keeps IP literals and resolves localhost', async (t) => 
   t.ok(local.address === '127.0.0.1' || local.address === '::1');
 });
 
-t.test('resolveTarget() of an unresolvable name rejects with a UsageError naming the host', async (t) => {
-  await t.rejects(resolveTarget({ host: 'no-such-host.invalid', port: 1 }), UsageError);
+t.test('resolveTarget() of an unresolvable name rejects with SetupError(target-unresolved) naming the host', async (t) => {
+  await t.rejects(resolveTarget({ host: 'no-such-host.invalid', port: 1 }), SetupError);
+  t.match(await resolveTarget({ host: 'no-such-host.invalid', port: 1 }).catch((e: unknown) => e), { kind: 'target-unresolved' });
   await t.rejects(resolveTarget({ host: 'no-such-host.invalid', port: 1 }), { message: /cannot resolve the target host "no-such-host\.invalid"/ });
 });

@@ -24,6 +24,14 @@ t.test('mergeReports() of two runs is the sum of their totals', async (t) => {
   t.equal(both.endedAt, second.endedAt);
 });
 
+t.test('mergeReports() sums socket errors by code', async (t) => {
+  const merged = mergeReports([
+    { file: 'a.json', report: { ...first, socketErrors: { ECONNREFUSED: 4 } } },
+    { file: 'b.json', report: { ...second, socketErrors: { ECONNREFUSED: 2, EHOSTUNREACH: 1 } } },
+  ]);
+  t.same(merged.socketErrors, { ECONNREFUSED: 6, EHOSTUNREACH: 1 });
+});
+
 t.test('mergeReports() sums the per-pod figures', async (t) => {
   t.same(
     both.pods.map((p) => [p.pod, p.sessions, p.replies]),

@@ -1,0 +1,203 @@
+// Everything a person or a file sees while a run goes on: the human lines (with colour when the
+// command chose it), the NDJSON event log, loss-burst throttling, the cluster events just before
+// each break, and the warnings. It also keeps what the report lists (events and attributions), so
+// the screen and the file are fed by the same calls. Time comes from the run's clock; the lines
+// go to `write`, so a test passes a fake of both.
+import { Chalk, type ChalkInstance } from 'chalk';
+import pino from 'pino';
+import type { Clock } from '../common/clock.js';
+import type { ClusterEvent, ClusterWatch } from '../common/cluster-events.js';
+import { SetupError } from '../common/errors.js';
+import type { BindingResponse } from '../common/stun/codec.js';
+import { attributionLine, clockTime, clusterEventLine, sessionEventLine } from './event-lines.js';
+import type { SessionEvent } from './events.js';
+import { MAX_REPORT_EVENTS, reportClusterEventOf, reportEventOf, type Attribution, type ClientReport, type ReportEvent } from './report.js';
+import { statsLine, type StatsSnapshot } from './stats-line.js';
+import { summaryLines } from './summary.js';
+import type { ResolvedTarget } from './target.js';
+import { formatPercent } from './verdict.js';
+
+/** The NDJSON log: pino's `info` and `flush`, or a fake. */
+export interface EventLog {
+  info(fields: object, message: string): void;
+  flush(): void;
+}
+
+/** What the first line of a run says. */
+export interface StartedRun {
+  mode?: 'client' | 'demo';
+  target: ResolvedTarget;
+  sessions: number;
+  intervalMs: number;
+  timeoutMs: number;
+  rampMs: number;
+  durationMs?: number;
+}
+
+export interface RunOutputOptions {
+  /** Writes one human line (stdout in the CLI). */
+  write: (line: string) => void;
+  style: ChalkInstance;
+  clock: Clock;
+  eventLog?: EventLog;
+  watch?: ClusterWatch;
+  /** --max-loss: a period above it prints a loss line with its cluster events. */
+  maxLossPercent: number;
+}
+
+const plain = new Chalk({ level: 0 });
+const ATTRIBUTION_LIMIT = 3;
+const ATTRIBUTION_WINDOW_MS = 30_000;
+/**
+ * Loss-burst lines printed per stats period; the rest are counted in one line (and all go to the
+ * NDJSON log), so a dead target does not scroll 10,000 identical lines. Pod and address changes
+ * are always printed, every one.
+ */
+export const LOSS_BURST_LINES_PER_PERIOD = 10;
+
+/** Opens the NDJSON event log; SetupError when the file cannot be opened. */
+export function openEventLog(path: string): EventLog {
+  try {
+    return pino({ base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: path, sync: true }));
+  } catch (error) {
+    throw new SetupError('output-unwritable', `cannot open --events ${path}: ${(error as Error).message}`);
+  }
+}
+
+export class RunOutput {
+  /** Session events for the report (not `established`), at most MAX_REPORT_EVENTS. */
+  readonly reportEvents: ReportEvent[] = [];
+  /** Events beyond MAX_REPORT_EVENTS. */
+  eventsOmitted = 0;
+  /** Breaks with the cluster events just before them (with a watch). */
+  readonly attributions: Attribution[] = [];
+  private burstLines = 0;
+  private burstLinesHeld = 0;
+  private truncationWarned = false;
+
+  constructor(private readonly options: RunOutputOptions) {}
+
+  /** The bold line a run starts with: what it sends where, how often, for how long. */
+  started(run: StartedRun, requestSize: number): void {
+    const { target } = run;
+    this.options.write(
+      this.options.style.bold(
+        `${clockTime(this.options.clock())} ${run.mode === 'demo' ? 'demo client' : 'client'}: ${run.sessions} sessions -> ${target.endpoint}` +
+          (target.host !== target.address ? ` (${target.host})` : '') +
+          `, every ${formatSetting(run.intervalMs)}, timeout ${formatSetting(run.timeoutMs)}, ramp ${formatSetting(run.rampMs)}, ` +
+          `${run.durationMs === undefined ? 'until Ctrl-C' : `for ${formatSetting(run.durationMs)}`}, ${requestSize}-byte requests (times UTC)`,
+      ),
+    );
+  }
+
+  /** A session event: printed (loss bursts up to LOSS_BURST_LINES_PER_PERIOD a period), logged, kept for the report. */
+  session(event: SessionEvent): void {
+    const { write, style, eventLog } = this.options;
+    const shown = event.type !== 'loss-burst' || this.burstLines++ < LOSS_BURST_LINES_PER_PERIOD;
+    if (shown) write(sessionEventLine(event, style));
+    else this.burstLinesHeld++;
+    eventLog?.info({ event: event.type, at: event.time, session: event.session, ...eventFields(event) }, sessionEventLine(event, plain));
+    if (event.type === 'established') return;
+    if (this.reportEvents.length < MAX_REPORT_EVENTS) this.reportEvents.push(reportEventOf(event));
+    else this.eventsOmitted++;
+    this.attribute(event.type, event.session, event.time, shown);
+  }
+
+  /** A cluster event as the watch sees it. */
+  cluster(event: ClusterEvent): void {
+    this.options.write(clusterEventLine(event, this.options.style));
+    this.options.eventLog?.info({ event: 'cluster', at: event.time, kind: event.kind, subject: event.subject }, event.text);
+  }
+
+  /**
+   * Warns once when the server cut its replies to fit the request size. Our server adds the
+   * counter first and SOFTWARE last, within the request's size (server/responder.ts), so a reply
+   * with the counter but without SOFTWARE was cut.
+   */
+  reply(response: BindingResponse, requestSize: number): void {
+    if (this.truncationWarned || response.sessionRequestCount === undefined || response.software !== undefined) return;
+    this.truncationWarned = true;
+    this.options.write(
+      this.options.style.yellow(
+        `warning: the server cut its replies to fit ${requestSize}-byte requests, so some lack the pod, node or counter; raise --payload-size`,
+      ),
+    );
+  }
+
+  /** The periodic stats line, with the loss bursts held back and the period's loss when above --max-loss. */
+  stats(snapshot: StatsSnapshot, extra: { socketErrors: Readonly<Record<string, number>>; schedulingLagP99Ms: number | null }): void {
+    const { write, style, eventLog, maxLossPercent } = this.options;
+    const now = snapshot.time;
+    if (this.burstLinesHeld > 0) {
+      write(style.yellow(`${clockTime(now)} ... and ${this.burstLinesHeld} more loss bursts in this period (all of them are in the report and --events)`));
+    }
+    this.burstLines = 0;
+    this.burstLinesHeld = 0;
+    write(statsLine(snapshot, style));
+    const { totals, period, rtt, pods } = snapshot;
+    const socketErrors = Object.values(extra.socketErrors).reduce((sum, n) => sum + n, 0);
+    eventLog?.info({ event: 'stats', at: now, totals, period, rtt, pods, socketErrors, schedulingLagP99Ms: extra.schedulingLagP99Ms }, statsLine(snapshot, plain));
+    if (period.sent > 0 && period.lossPercent > maxLossPercent) {
+      write(
+        style.yellow(
+          `${clockTime(now)} LOSS BURST: ${formatPercent(period.lossPercent)} of the last period's requests timed out (--max-loss ${maxLossPercent}%)`,
+        ),
+      );
+      this.attribute('period-loss', null, now);
+    }
+  }
+
+  /** At the planned end, when replies are still in flight. */
+  draining(inFlight: number, timeoutMs: number): void {
+    if (inFlight > 0 && timeoutMs >= 1000) {
+      this.options.write(`${clockTime(this.options.clock())} waiting up to ${formatSetting(timeoutMs)} (--timeout) for ${inFlight} replies in flight`);
+    }
+  }
+
+  /** The summary from the report, then the report's write error if any; flushes the event log. */
+  summary(report: ClientReport, reportFile: string | undefined, reportError: string | undefined): void {
+    const { write, style, eventLog } = this.options;
+    for (const line of summaryLines(report, style, reportError === undefined ? reportFile : undefined)) write(line);
+    if (reportError !== undefined) write(style.red(reportError));
+    eventLog?.info({ event: 'summary', totals: report.totals, verdict: report.verdict, pendingAtStop: report.pendingAtStop }, 'run ended');
+    eventLog?.flush();
+  }
+
+  /** A listener that threw: said in red, the run goes on. */
+  internalError(error: unknown, listener: string): void {
+    this.options.write(this.options.style.red(`internal error in a ${listener} listener: ${(error as Error)?.message ?? String(error)}`));
+  }
+
+  private attribute(type: Attribution['type'], session: number | null, time: number, print = true): void {
+    const watch = this.options.watch;
+    if (!watch) return;
+    const causes = watch.eventsBefore(time, ATTRIBUTION_LIMIT, ATTRIBUTION_WINDOW_MS);
+    if (causes.length === 0) return;
+    if (print) for (const cause of causes) this.options.write(attributionLine(cause, time, this.options.style));
+    this.attributions.push({
+      time: new Date(time).toISOString(),
+      type,
+      session,
+      causes: causes.map((c) => ({ ...reportClusterEventOf(c), beforeMs: Math.round(time - c.time) })),
+    });
+  }
+}
+
+/** A setting as people type it: `2s`, `250ms`. */
+export function formatSetting(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+/** The machine-readable fields of a session event for the NDJSON log. */
+function eventFields(event: SessionEvent): Record<string, unknown> {
+  switch (event.type) {
+    case 'established':
+      return { pod: event.identity.label, node: event.identity.node, mapped: event.mapped, rttMs: event.rttMs };
+    case 'pod-change':
+      return { from: event.from.label, fromNode: event.from.node, to: event.to.label, toNode: event.to.node, silentMs: event.silentMs };
+    case 'address-change':
+      return { from: event.from, to: event.to, silentMs: event.silentMs };
+    case 'loss-burst':
+      return { consecutive: event.consecutive, silentMs: event.silentMs };
+  }
+}

@@ -1,0 +1,171 @@
+// What a run shows, with a fake write, a fake clock, a fake event log and a fake cluster watch.
+import t from 'tap';
+import { Chalk } from 'chalk';
+import type { ClusterEvent, ClusterWatch } from '../../common/cluster-events.js';
+import { encodeTransactionId } from '../../common/stun/transaction-id.js';
+import { LOSS_BURST_LINES_PER_PERIOD, RunOutput, formatSetting, type EventLog } from '../../client/run-output.js';
+import type { SessionEvent } from '../../client/events.js';
+import { IdentityRegistry } from '../../client/serving-identity.js';
+import { totalsOf } from '../../client/stats.js';
+import type { StatsSnapshot } from '../../client/stats-line.js';
+
+const plain = new Chalk({ level: 0 });
+const T0 = Date.UTC(2026, 0, 1, 9, 0, 0);
+const identities = new IdentityRegistry();
+const podA = identities.named('pod-a', 'node-1');
+const podB = identities.named('pod-b', 'node-2');
+
+function fakeWatch(events: ClusterEvent[]): ClusterWatch {
+  return {
+    eventsBefore: (time, limit, windowMs) => events.filter((e) => e.time <= time && e.time >= time - windowMs).reverse().slice(0, limit),
+    events: () => [...events],
+    podForIp: () => undefined,
+    onEvent: () => undefined,
+    close: async () => undefined,
+  };
+}
+
+function setUp(options: { watch?: ClusterWatch; maxLossPercent?: number } = {}) {
+  const lines: string[] = [];
+  const logged: [Record<string, unknown>, string][] = [];
+  let flushed = 0;
+  const eventLog: EventLog = { info: (fields, message) => logged.push([fields as Record<string, unknown>, message]), flush: () => flushed++ };
+  let now = T0;
+  const output = new RunOutput({ write: (line) => lines.push(line), style: plain, clock: () => now, eventLog, watch: options.watch, maxLossPercent: options.maxLossPercent ?? 1 });
+  return { output, lines, logged, flushes: () => flushed, setNow: (ms: number) => (now = ms) };
+}
+
+const burst = (session: number, time = T0): SessionEvent => ({ type: 'loss-burst', time, session, consecutive: 3, silentMs: 3000 });
+
+function snapshot(time: number, sent: number, timedOut: number): StatsSnapshot {
+  const totals = { ...totalsOf([]), sent, timedOut };
+  return {
+    time,
+    totals,
+    period: { sent, received: sent - timedOut, timedOut, late: 0, podChanges: 0, addressChanges: 0, lossPercent: sent === 0 ? 0 : (timedOut / sent) * 100 },
+    rtt: { p50Ms: null, p90Ms: null, p99Ms: null, maxMs: null },
+    pods: [],
+  };
+}
+
+t.test('started() prints one line with the settings, stamped with the run clock', async (t) => {
+  const { output, lines } = setUp();
+  const target = { host: 'stun.example', address: '127.0.0.1', port: 3478, family: 4 as const, endpoint: '127.0.0.1:3478' };
+  output.started({ target, sessions: 3, intervalMs: 1000, timeoutMs: 2000, rampMs: 250 }, 256);
+  output.started({ mode: 'demo', target: { ...target, host: '127.0.0.1' }, sessions: 3, intervalMs: 500, timeoutMs: 1000, rampMs: 0, durationMs: 20_000 }, 60);
+  t.strictSame(lines, [
+    '09:00:00.000 client: 3 sessions -> 127.0.0.1:3478 (stun.example), every 1s, timeout 2s, ramp 250ms, until Ctrl-C, 256-byte requests (times UTC)',
+    '09:00:00.000 demo client: 3 sessions -> 127.0.0.1:3478, every 500ms, timeout 1s, ramp 0s, for 20s, 60-byte requests (times UTC)',
+  ]);
+});
+
+t.test('session() prints every change, logs it as NDJSON and keeps it for the report; established is not a report event', async (t) => {
+  const { output, lines, logged } = setUp();
+  output.session({ type: 'established', time: T0, session: 1, identity: podA, mapped: '203.0.113.7:1', rttMs: 0.5 });
+  output.session({ type: 'pod-change', time: T0 + 1000, session: 1, from: podA, to: podB, silentMs: 1500 });
+  t.strictSame(lines, [
+    '09:00:00.000 session 1 established: pod-a (node-1), seen as 203.0.113.7:1, rtt 0.50ms',
+    '09:00:01.000 session 1 POD CHANGE pod-a (node-1) -> pod-b (node-2) (silent 1.50s)',
+  ]);
+  t.strictSame(
+    logged.map(([fields]) => fields),
+    [
+      { event: 'established', at: T0, session: 1, pod: 'pod-a', node: 'node-1', mapped: '203.0.113.7:1', rttMs: 0.5 },
+      { event: 'pod-change', at: T0 + 1000, session: 1, from: 'pod-a', fromNode: 'node-1', to: 'pod-b', toNode: 'node-2', silentMs: 1500 },
+    ],
+  );
+  t.equal(logged[1]![1], lines[1], 'the log message is the human line without colour');
+  t.strictSame(output.reportEvents, [
+    { time: '2026-01-01T09:00:01.000Z', type: 'pod-change', session: 1, silentMs: 1500, from: 'pod-a', to: 'pod-b', fromNode: 'node-1', toNode: 'node-2' },
+  ]);
+});
+
+t.test(`session() prints ${LOSS_BURST_LINES_PER_PERIOD} loss bursts a period, and stats() counts the rest in one line`, async (t) => {
+  const { output, lines, logged } = setUp();
+  for (let i = 1; i <= LOSS_BURST_LINES_PER_PERIOD + 4; i++) output.session(burst(i));
+  t.equal(lines.length, LOSS_BURST_LINES_PER_PERIOD);
+  t.equal(logged.length, LOSS_BURST_LINES_PER_PERIOD + 4, 'every one is in the NDJSON log');
+  t.equal(output.reportEvents.length, LOSS_BURST_LINES_PER_PERIOD + 4, 'and in the report');
+  output.stats(snapshot(T0 + 10_000, 0, 0), { socketErrors: {}, schedulingLagP99Ms: null });
+  t.equal(lines[LOSS_BURST_LINES_PER_PERIOD], '09:00:10.000 ... and 4 more loss bursts in this period (all of them are in the report and --events)');
+  output.session(burst(1));
+  t.equal(lines.at(-1), '09:00:00.000 session 1 LOSS BURST: 3 requests in a row unanswered (silent 3.00s)', 'a new period prints again');
+});
+
+t.test('a break prints the cluster events before it with their exact gap on the run clock, newest first', async (t) => {
+  const events: ClusterEvent[] = [
+    { time: T0 - 60_000, kind: 'pod-added', subject: 'pod-z', text: 'pod-z added' },
+    { time: T0 + 600, kind: 'endpoint-removed', subject: '10.1.2.3', text: 'endpoint 10.1.2.3 (pod-a) removed' },
+    { time: T0 + 900, kind: 'pod-terminating', subject: 'pod-a', text: 'pod-a Terminating' },
+  ];
+  const { output, lines } = setUp({ watch: fakeWatch(events) });
+  output.session({ type: 'pod-change', time: T0 + 1000, session: 2, from: podA, to: podB, silentMs: 200 });
+  t.strictSame(lines.slice(1), ['  ↳ pod-a Terminating 100ms before', '  ↳ endpoint 10.1.2.3 (pod-a) removed 400ms before'], 'the event 61 s before is outside the window');
+  t.strictSame(output.attributions, [
+    {
+      time: '2026-01-01T09:00:01.000Z',
+      type: 'pod-change',
+      session: 2,
+      causes: [
+        { time: '2026-01-01T09:00:00.900Z', kind: 'pod-terminating', subject: 'pod-a', text: 'pod-a Terminating', beforeMs: 100 },
+        { time: '2026-01-01T09:00:00.600Z', kind: 'endpoint-removed', subject: '10.1.2.3', text: 'endpoint 10.1.2.3 (pod-a) removed', beforeMs: 400 },
+      ],
+    },
+  ]);
+});
+
+t.test('a loss burst held back by the throttle is still attributed, without printing its causes', async (t) => {
+  const events: ClusterEvent[] = [{ time: T0 - 100, kind: 'node-not-ready', subject: 'n', text: 'node n became NotReady' }];
+  const { output, lines } = setUp({ watch: fakeWatch(events) });
+  for (let i = 1; i <= LOSS_BURST_LINES_PER_PERIOD + 1; i++) output.session(burst(i));
+  t.equal(lines.length, LOSS_BURST_LINES_PER_PERIOD * 2, 'each shown burst with its cause line');
+  t.equal(output.attributions.length, LOSS_BURST_LINES_PER_PERIOD + 1);
+});
+
+t.test('stats() prints the period loss above --max-loss with its cluster events, and logs the stats with the socket error count', async (t) => {
+  const events: ClusterEvent[] = [{ time: T0 + 9_500, kind: 'endpoint-removed', subject: 'e', text: 'endpoint e removed' }];
+  const { output, lines, logged } = setUp({ watch: fakeWatch(events), maxLossPercent: 5 });
+  output.stats(snapshot(T0 + 10_000, 100, 10), { socketErrors: { ECONNREFUSED: 3, EHOSTUNREACH: 1 }, schedulingLagP99Ms: 0.25 });
+  t.match(lines[0], /^09:00:10\.000 stats {2}sessions 0 established/);
+  t.equal(lines[1], "09:00:10.000 LOSS BURST: 10.00% of the last period's requests timed out (--max-loss 5%)");
+  t.equal(lines[2], '  ↳ endpoint e removed 500ms before');
+  t.match(logged[0]![0], { event: 'stats', at: T0 + 10_000, socketErrors: 4, schedulingLagP99Ms: 0.25 });
+  t.strictSame(output.attributions.map((a) => [a.type, a.session]), [['period-loss', null]]);
+  output.stats(snapshot(T0 + 20_000, 100, 5), { socketErrors: {}, schedulingLagP99Ms: null });
+  t.equal(lines.length, 4, 'at --max-loss exactly: only the stats line');
+});
+
+t.test('reply() warns once when the server cut its replies to the request size', async (t) => {
+  const { output, lines } = setUp();
+  const transactionId = encodeTransactionId(1, 0, 0);
+  output.reply({ transactionId, sessionRequestCount: 1, software: 'affinity-tester' }, 60);
+  t.strictSame(lines, [], 'SOFTWARE present: not cut');
+  output.reply({ transactionId }, 60);
+  t.strictSame(lines, [], 'no counter: a plain STUN server, nothing to say');
+  output.reply({ transactionId, sessionRequestCount: 1 }, 60);
+  output.reply({ transactionId, sessionRequestCount: 2 }, 60);
+  t.strictSame(lines, ['warning: the server cut its replies to fit 60-byte requests, so some lack the pod, node or counter; raise --payload-size']);
+});
+
+t.test('draining() says how long it waits only when replies are in flight and the wait is noticeable', async (t) => {
+  const { output, lines, setNow } = setUp();
+  setNow(T0 + 5000);
+  output.draining(0, 2000);
+  output.draining(3, 500);
+  output.draining(3, 2000);
+  t.strictSame(lines, ['09:00:05.000 waiting up to 2s (--timeout) for 3 replies in flight']);
+});
+
+t.test('cluster() prints a dim line and logs the event; internalError() says which listener failed', async (t) => {
+  const { output, lines, logged } = setUp();
+  output.cluster({ time: T0, kind: 'pod-ready', subject: 'pod-a', text: 'pod-a became Ready' });
+  output.internalError(new Error('boom'), 'session');
+  t.strictSame(lines, ['09:00:00.000 cluster pod-a became Ready', 'internal error in a session listener: boom']);
+  t.strictSame(logged, [[{ event: 'cluster', at: T0, kind: 'pod-ready', subject: 'pod-a' }, 'pod-a became Ready']]);
+});
+
+t.test('formatSetting() writes a setting as people type it', async (t) => {
+  t.equal(formatSetting(2000), '2s');
+  t.equal(formatSetting(250), '250ms');
+  t.equal(formatSetting(1500), '1500ms');
+});

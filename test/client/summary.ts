@@ -1,0 +1,41 @@
+import t from 'tap';
+import { Chalk } from 'chalk';
+import { buildReport } from '../../client/report.js';
+import { formatSocketErrors, summaryLines } from '../../client/summary.js';
+import { sampleInput } from '../fixtures/client-report.js';
+
+const plain = new Chalk({ level: 0 });
+
+t.test('summaryLines() says which limit was broken and where the report is', async (t) => {
+  const report = buildReport(sampleInput());
+  const text = summaryLines(report, plain, 'out.json').join('\n');
+  t.match(text, /4 sent, 3 answered \(0 late\), 1 lost = 25\.00%/);
+  t.match(text, /FAIL: loss 25\.00% \(1 lost\) is above --max-loss 1%; 1 pod change/);
+  t.match(text, /report +out\.json/);
+  t.match(text, /pod-a \(node-1\): 1 sessions, 2 replies/);
+  const passing = buildReport({ ...sampleInput(), verdict: { passed: true, broken: [] }, verdictNote: 'demo note' });
+  const passText = summaryLines(passing, plain, undefined).join('\n');
+  t.match(passText, /PASS: within --max-loss 1%/);
+  t.match(passText, /demo note/);
+});
+
+t.test('summaryLines() says how many datagrams the kernel dropped on the client sockets, and warns when any were', async (t) => {
+  const clean = summaryLines(buildReport(sampleInput()), plain, undefined).join('\n');
+  t.match(clean, /0 dropped by the kernel on the client's sockets/);
+  t.notMatch(clean, /receive buffer full/);
+  const dropped = buildReport({ ...sampleInput(), clientSocketDrops: 7 });
+  t.equal(dropped.clientSocketDrops, 7);
+  t.match(summaryLines(dropped, plain, undefined).join('\n'), /the kernel dropped 7 datagrams on this client's sockets \(receive buffer full\)/);
+  const unknown = buildReport({ ...sampleInput(), clientSocketDrops: undefined });
+  t.equal(unknown.clientSocketDrops, null, 'null where /proc/net is not there');
+  t.notMatch(summaryLines(unknown, plain, undefined).join('\n'), /dropped by the kernel/);
+});
+
+t.test('summaryLines() names socket errors by code and says plainly when no server listens at the target', async (t) => {
+  const clean = summaryLines(buildReport(sampleInput()), plain, undefined);
+  t.notOk(clean.some((l) => l.includes('socket errors') || l.includes('no server at')));
+  const refused = summaryLines(buildReport({ ...sampleInput(), socketErrors: { ECONNREFUSED: 4 } }), plain, undefined);
+  t.ok(refused.includes('  socket errors   ECONNREFUSED 4 (port unreachable)'));
+  t.ok(refused.includes('no server at 127.0.0.1:3478: port unreachable on 4 of 4 requests'));
+  t.equal(formatSocketErrors({ EHOSTUNREACH: 2, EPERM: 1 }), 'EHOSTUNREACH 2 (host unreachable), EPERM 1');
+});

@@ -102,7 +102,7 @@ export async function runDualStack(prefix: string): Promise<DualStackOutcome> {
       checks: [
         same('every session established', report.sessions.filter((s) => s.pod !== null).length, SETTINGS.sessions),
         same('odd sessions went over IPv4, even over IPv6', report.sessions.map((s) => s.mappedAddress?.startsWith('[') === (s.session % 2 === 0)), report.sessions.map(() => true)),
-        check('the flush moved some IPv4 sessions (3 pods, no affinity)', kernelMoved.length > 0, `conntrack moved ${kernelMoved.length}`),
+        check('the deletion moved some IPv4 sessions (3 pods, no affinity)', kernelMoved.length > 0, `conntrack moved ${kernelMoved.length}`),
         same('the IPv4 sessions that changed pod are those conntrack moved', changed.filter((n) => n % 2 === 1), kernelMoved),
         same('no IPv6 session changed pod', changed.filter((n) => n % 2 === 0), []),
         same("the IPv6 flows are untouched in conntrack", movedInConntrack(before[6], after[6], ipv6), []),

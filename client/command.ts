@@ -9,9 +9,9 @@ import { monotonicClock } from '../common/clock.js';
 import { durationOption, integerOption, numberOption } from '../common/options.js';
 import { terminalStyle } from '../common/terminal-style.js';
 import { interruptOnSignals } from './interrupt.js';
-import { discoverTarget, kubeconfigAvailable, startWatch } from './kube-integration.js';
+import { discoverTargets, kubeconfigAvailable, startWatch, type DiscoverFamily } from './kube-integration.js';
 import { runClient, type ClientRunOptions, type ClientRunResult } from './run.js';
-import { resolveTarget, targetFrom } from './target.js';
+import { parseTarget, resolveTarget, targetFrom, type TargetSpec } from './target.js';
 import { exitCodeOf } from './verdict.js';
 
 /** Enough for the pod, node, counter, SOFTWARE and FINGERPRINT in an IPv6 reply with long names. */
@@ -134,7 +134,8 @@ export function runSettingsFrom(flags: RunFlags) {
 }
 
 interface ClientFlags extends RunFlags {
-  target?: string;
+  target?: string[];
+  family: 'any' | '4' | '6' | 'both';
   watch?: boolean;
   namespace?: string;
   service: string;
@@ -145,6 +146,10 @@ const CLIENT_HELP = `
 Target: --target HOST:PORT, [IPv6]:PORT, or a host name (port 3478 when omitted); or the
 environment variables TARGET_ADDR and TARGET_PORT (the names in env.list). Without either and with
 a kubeconfig, the client discovers the LoadBalancer address of --service.
+
+Dual stack: give --target twice (one address per family, or any two targets), or --family both
+with discovery; sessions are split round robin, each keeps its target, and the stats lines, the
+summary and the report (targets, and each session's target) show each target apart.
 
 Output: one line when each session is established; a red line for every pod change
 (pod-a (node-1) -> pod-b (node-2)) and reflective address change (ip:port -> ip:port), with how
@@ -161,7 +166,16 @@ export function registerClientCommand(program: Command, io: CommandIo): void {
   const command = program
     .command('client')
     .description('run simulated UDP sessions against a target and report affinity breaks')
-    .addOption(new Option('--target <host:port>', 'where to send: HOST:PORT or [IPv6]:PORT (env: TARGET_ADDR and TARGET_PORT)'));
+    .addOption(
+      new Option('--target <host:port>', 'where to send: HOST:PORT or [IPv6]:PORT (env: TARGET_ADDR and TARGET_PORT); twice to split the sessions between two targets')
+        .argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]),
+    )
+    .addOption(
+      new Option('--family <family>', "which of a dual-stack Service's discovered addresses: 4, 6, any (the first), or both (sessions split between the two)")
+        .env('DISCOVER_FAMILY')
+        .choices(['4', '6', 'any', 'both'])
+        .default('any'),
+    );
   addRunOptions(command, { sessions: 100, ramp: '10s', interval: '1s', timeout: '2s', statsInterval: '10s', report: 'affinity-report.json' })
     .addOption(
       new Option(
@@ -196,6 +210,18 @@ export function watchWanted(flag: boolean | undefined, env: NodeJS.ProcessEnv): 
   return kubeconfigAvailable(env);
 }
 
+/** The targets given by --target (once or more) or TARGET_ADDR; undefined when none is, so discovery runs. */
+export function givenTargets(flags: Pick<ClientFlags, 'target' | 'family'>, env: NodeJS.ProcessEnv): TargetSpec[] | undefined {
+  const flagged = (flags.target ?? []).filter((text) => text !== '');
+  const parsed = flagged.length > 1 ? flagged.map(parseTarget) : [targetFrom(flagged[0], env)].filter((p) => p !== undefined);
+  if (parsed.length === 0) return undefined;
+  if (flags.family !== 'any') throw new UsageError('--family picks among discovered addresses; with a target given, give --target once per family instead');
+  return parsed.map((p) => {
+    if (!p.ok) throw new UsageError(`--target: ${p.reason}`);
+    return p.target;
+  });
+}
+
 async function clientAction(flags: ClientFlags, io: CommandIo): Promise<number> {
   checkRunFlags(flags);
   const style = terminalStyle({ isTTY: io.isTTY }, io.env);
@@ -203,23 +229,24 @@ async function clientAction(flags: ClientFlags, io: CommandIo): Promise<number> 
   const interrupt = interruptOnSignals((line) => write(style.bold(line)));
   let watch: ClusterWatch | undefined;
   try {
-    let parsed = targetFrom(flags.target, io.env);
-    if (parsed === undefined) {
+    let specs = givenTargets(flags, io.env);
+    if (specs === undefined) {
       if (!kubeconfigAvailable(io.env)) {
         throw new UsageError('no target: give --target HOST:PORT, or set TARGET_ADDR (and TARGET_PORT), or run where a kubeconfig is available');
       }
-      write(`no target given: discovering the LoadBalancer address of Service ${flags.service}`);
-      const found = await discoverTarget({
+      const family: DiscoverFamily = flags.family === '4' ? 4 : flags.family === '6' ? 6 : flags.family;
+      write(`no target given: discovering the ${family === 'both' ? 'IPv4 and IPv6 LoadBalancer addresses' : 'LoadBalancer address'} of Service ${flags.service}`);
+      specs = await discoverTargets({
         namespace: flags.namespace,
         service: flags.service,
         timeoutMs: flags.discoverTimeout,
+        family,
         onProgress: (text) => write(style.dim(text)),
         signal: interrupt.signal,
       });
-      parsed = { ok: true, target: found };
     }
-    if (!parsed.ok) throw new UsageError(`--target: ${parsed.reason}`);
-    const target = await resolveTarget(parsed.target);
+    const [target, ...extraTargets] = await Promise.all(specs.map(resolveTarget));
+    if (extraTargets.some((extra) => extra.endpoint === target!.endpoint)) throw new UsageError(`--target: ${target!.endpoint} is given twice; give one target per family`);
 
     const clock = monotonicClock;
     if (watchWanted(flags.watch, io.env)) {
@@ -235,7 +262,8 @@ async function clientAction(flags: ClientFlags, io: CommandIo): Promise<number> 
 
     const result = await runClient({
       mode: 'client',
-      target,
+      target: target!,
+      ...(extraTargets.length > 0 ? { extraTargets } : {}),
       ...runSettingsFrom(flags),
       write,
       style,

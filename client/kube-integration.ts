@@ -17,14 +17,24 @@ interface ClusterWatchModule {
   startClusterWatch(options: { namespace?: string; service: string; onWarning?: (text: string) => void; clock?: Clock }): Promise<ClusterWatch>;
 }
 
+/** Which discovered address(es) a run uses: the first, the first of one family, or one of each (kube/discover.ts). */
+export type DiscoverFamily = 'any' | 4 | 6 | 'both';
+
+interface IngressAddress {
+  host: string;
+  family: 4 | 6 | 'hostname';
+}
+
 interface DiscoverModule {
-  discoverServiceTarget(options: {
+  discoverServiceAddresses(options: {
     namespace?: string;
     service: string;
     timeoutMs: number;
+    family?: DiscoverFamily;
     onProgress?: (text: string) => void;
     signal?: AbortSignal;
-  }): Promise<{ host: string; port: number }>;
+  }): Promise<{ port: number; addresses: IngressAddress[] }>;
+  addressesFor(addresses: readonly IngressAddress[], family: DiscoverFamily): IngressAddress[];
 }
 
 // Specifiers held in variables: the client compiles and runs even when kube/ is absent.
@@ -50,11 +60,11 @@ export async function startWatch(
   }
 }
 
-/** The Service's LoadBalancer address; SetupError('discovery') when it cannot be found. */
-export async function discoverTarget(
-  options: { namespace?: string; service: string; timeoutMs: number; onProgress: (text: string) => void; signal?: AbortSignal },
+/** The Service's LoadBalancer address(es) of the family asked for; SetupError('discovery') when they cannot be found. */
+export async function discoverTargets(
+  options: { namespace?: string; service: string; timeoutMs: number; family: DiscoverFamily; onProgress: (text: string) => void; signal?: AbortSignal },
   load: () => Promise<DiscoverModule> = () => import(DISCOVER_MODULE) as Promise<DiscoverModule>,
-): Promise<{ host: string; port: number }> {
+): Promise<{ host: string; port: number }[]> {
   let module: DiscoverModule;
   try {
     module = await load();
@@ -62,7 +72,8 @@ export async function discoverTarget(
     throw new SetupError('discovery', `no target given and the Kubernetes module failed to load (${(error as Error).message}); give --target HOST:PORT`);
   }
   try {
-    return await module.discoverServiceTarget(options);
+    const found = await module.discoverServiceAddresses(options);
+    return module.addressesFor(found.addresses, options.family).map(({ host }) => ({ host, port: found.port }));
   } catch (error) {
     throw new SetupError('discovery', `no target given and discovery failed: ${(error as Error)?.message ?? String(error)}`);
   }

@@ -9,6 +9,7 @@ import type { RttHistogram } from './rtt-histogram.js';
 import type { Session } from './session.js';
 import type { ReportTimeline } from './timeline.js';
 import { lossPercent, roundMs, type RttSummary, type Totals } from './stats.js';
+import { targetIndexOf } from './target-groups.js';
 import type { Limits, Verdict } from './verdict.js';
 
 export interface ReportTotals {
@@ -65,6 +66,20 @@ export interface ReportSession {
   node: string | null;
   mappedAddress: string | null;
   establishedAt: string | null;
+  /** The session's target (`address:port`), in a run over several targets only. */
+  target?: string;
+}
+
+/** One target of a run over several (dual stack): where, and its sessions' figures alone. */
+export interface ReportTarget {
+  host: string;
+  address: string;
+  port: number;
+  family: 4 | 6;
+  /** `address:port` or `[v6]:port`, as each session's `target` names it. */
+  endpoint: string;
+  totals: ReportTotals;
+  pendingAtStop: number;
 }
 
 export interface ReportEvent {
@@ -106,7 +121,10 @@ export interface ClientReport {
   durationMs: number;
   /** True when Ctrl-C/SIGTERM ended the run. */
   interrupted: boolean;
+  /** The target; in a run over several, the first of `targets`. */
   target: { host: string; address: string; port: number };
+  /** Set in a run over several targets (--target twice, --family both): each one's figures. */
+  targets?: ReportTarget[];
   settings: {
     sessions: number;
     intervalMs: number;
@@ -230,6 +248,8 @@ export interface ReportInput {
   eventsOmitted: number;
   cluster: ClientReport['cluster'];
   timeline?: ReportTimeline;
+  /** Several targets: each with its sessions' totals and RTT; session i went to targets[i mod n]. */
+  targets?: readonly { target: Omit<ReportTarget, 'totals' | 'pendingAtStop'>; totals: Totals; rtt: RttSummary }[];
 }
 
 export function totalsForReport(totals: Totals, rtt: RttSummary): ReportTotals {
@@ -252,6 +272,7 @@ export function totalsForReport(totals: Totals, rtt: RttSummary): ReportTotals {
 }
 
 export function buildReport(input: ReportInput): ClientReport {
+  const targets = input.targets !== undefined && input.targets.length > 1 ? input.targets : undefined;
   const shares = new Map<string, number>();
   for (const { identity } of input.sessions) if (identity) shares.set(identity.key, (shares.get(identity.key) ?? 0) + 1);
   const pods: ReportPod[] = input.identities
@@ -273,6 +294,9 @@ export function buildReport(input: ReportInput): ClientReport {
     durationMs: Math.round(input.endedAt - input.startedAt),
     interrupted: input.interrupted,
     target: input.target,
+    ...(targets === undefined
+      ? {}
+      : { targets: targets.map((t) => ({ ...t.target, totals: totalsForReport(t.totals, t.rtt), pendingAtStop: t.totals.pending })) }),
     settings: reportSettingsOf(input.settings),
     verdict: { passed: input.verdict.passed, broken: input.verdict.broken, ...(input.verdictNote ? { note: input.verdictNote } : {}) },
     totals: totalsForReport(input.totals, input.rtt),
@@ -282,7 +306,10 @@ export function buildReport(input: ReportInput): ClientReport {
     clientSocketDrops: input.clientSocketDrops ?? null,
     socketErrors: { ...input.socketErrors },
     pods,
-    sessions: input.sessions.map((session, i) => reportSessionOf(session, input.localPorts[i])),
+    sessions: input.sessions.map((session, i) => {
+      const reported = reportSessionOf(session, input.localPorts[i]);
+      return targets === undefined ? reported : { ...reported, target: targets[targetIndexOf(i, targets.length)]!.target.endpoint };
+    }),
     events: [...input.events],
     eventsOmitted: input.eventsOmitted,
     cluster: input.cluster,

@@ -12,7 +12,7 @@ import type { BindingResponse } from '../common/stun/codec.js';
 import { attributionLine, clockTime, clusterEventLine, sessionEventLine } from './event-lines.js';
 import type { SessionEvent } from './events.js';
 import { MAX_REPORT_EVENTS, reportClusterEventOf, reportEventOf, type Attribution, type ClientReport, type ReportEvent } from './report.js';
-import { statsLine, type StatsSnapshot } from './stats-line.js';
+import { statsLine, targetStatsLine, type StatsSnapshot } from './stats-line.js';
 import { summaryLines } from './summary.js';
 import type { ResolvedTarget } from './target.js';
 import { formatPercent } from './verdict.js';
@@ -27,6 +27,8 @@ export interface EventLog {
 export interface StartedRun {
   mode?: 'client' | 'demo';
   target: ResolvedTarget;
+  /** Further targets (dual stack); sessions are split between them all. */
+  extraTargets?: readonly ResolvedTarget[];
   sessions: number;
   intervalMs: number;
   timeoutMs: number;
@@ -79,11 +81,12 @@ export class RunOutput {
 
   /** The bold line a run starts with: what it sends where, how often, for how long. */
   started(run: StartedRun, requestSize: number): void {
-    const { target } = run;
+    const named = (target: ResolvedTarget) => target.endpoint + (target.host !== target.address ? ` (${target.host})` : '');
+    const extra = run.extraTargets ?? [];
+    const where = extra.length === 0 ? named(run.target) : `${[run.target, ...extra].map(named).join(' and ')}, split round robin`;
     this.options.write(
       this.options.style.bold(
-        `${clockTime(this.options.clock())} ${run.mode === 'demo' ? 'demo client' : 'client'}: ${run.sessions} sessions -> ${target.endpoint}` +
-          (target.host !== target.address ? ` (${target.host})` : '') +
+        `${clockTime(this.options.clock())} ${run.mode === 'demo' ? 'demo client' : 'client'}: ${run.sessions} sessions -> ${where}` +
           `, every ${formatSetting(run.intervalMs)}, timeout ${formatSetting(run.timeoutMs)}, ramp ${formatSetting(run.rampMs)}, ` +
           `${run.durationMs === undefined ? 'until Ctrl-C' : `for ${formatSetting(run.durationMs)}`}, ${requestSize}-byte requests (times UTC)`,
       ),
@@ -134,9 +137,13 @@ export class RunOutput {
     this.burstLines = 0;
     this.burstLinesHeld = 0;
     write(statsLine(snapshot, style));
-    const { totals, period, rtt, pods } = snapshot;
+    for (const target of snapshot.targets ?? []) write(targetStatsLine(target, style));
+    const { totals, period, rtt, pods, targets } = snapshot;
     const socketErrors = Object.values(extra.socketErrors).reduce((sum, n) => sum + n, 0);
-    eventLog?.info({ event: 'stats', at: now, totals, period, rtt, pods, socketErrors, schedulingLagP99Ms: extra.schedulingLagP99Ms }, statsLine(snapshot, plain));
+    eventLog?.info(
+      { event: 'stats', at: now, totals, period, rtt, pods, socketErrors, schedulingLagP99Ms: extra.schedulingLagP99Ms, ...(targets ? { targets } : {}) },
+      statsLine(snapshot, plain),
+    );
     if (period.sent > 0 && period.lossPercent > maxLossPercent) {
       write(
         style.yellow(

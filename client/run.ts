@@ -22,11 +22,18 @@ import { RunEnd } from './run-end.js';
 import { kernelReceiveDrops } from './socket-drops.js';
 import { lossPercent, PeriodTracker, podDistribution, rttSummary, totalsOf } from './stats.js';
 import type { ResolvedTarget } from './target.js';
+import { RttHistogram } from './rtt-histogram.js';
+import { targetIndexOf, targetLabel, totalsByTarget } from './target-groups.js';
 import { verdictOf, type Limits, type Verdict } from './verdict.js';
 
 export interface ClientRunOptions {
   mode?: 'client' | 'demo';
   target: ResolvedTarget;
+  /**
+   * Further targets (dual stack: --target twice, --family both): session i sends to
+   * [target, ...extraTargets][i mod their number], and the report and stats show each apart.
+   */
+  extraTargets?: readonly ResolvedTarget[];
   sessions: number;
   rampMs: number;
   intervalMs: number;
@@ -103,13 +110,21 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
   const tracker = new PeriodTracker();
   const encoder = new RequestEncoder(options.payloadSize);
   const end = new RunEnd();
+  // A run over several targets keeps each one's RTTs apart too; a single-target run keeps none.
+  const targets = [target, ...(options.extraTargets ?? [])];
+  const rttByTarget = targets.length > 1 ? targets.map(() => new RttHistogram()) : [];
+  const byTarget = () => (rttByTarget.length === 0 ? undefined : totalsByTarget(sessions, targets.length));
   const sockets = await openSessionSockets({
     sessions,
     target,
+    ...(options.extraTargets ? { extraTargets: options.extraTargets } : {}),
     clock,
     recvBufferBytes: options.recvBufferBytes,
-    onReply: (outcome, response) => {
-      if (outcome.rttMs !== undefined) tracker.recordRtt(outcome.rttMs);
+    onReply: (outcome, response, index) => {
+      if (outcome.rttMs !== undefined) {
+        tracker.recordRtt(outcome.rttMs);
+        rttByTarget[targetIndexOf(index, targets.length)]?.record(outcome.rttMs);
+      }
       if (outcome.kind === 'answered' || outcome.kind === 'reordered') end.answered();
       output.reply(response, encoder.size);
     },
@@ -134,7 +149,8 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
     const now = clock();
     for (const session of sessions) session.expire(now);
     const totals = totalsOf(sessions);
-    output.stats({ time: now, totals, ...tracker.next(totals), pods: podDistribution(sessions) }, { socketErrors: sockets.errors, schedulingLagP99Ms: scheduler.lag.percentile(99) ?? null });
+    const targetTotals = byTarget()?.map((figures, i) => ({ label: targetLabel(targets[i]!), totals: figures }));
+    output.stats({ time: now, totals, ...tracker.next(totals), pods: podDistribution(sessions), ...(targetTotals ? { targets: targetTotals } : {}) }, { socketErrors: sockets.errors, schedulingLagP99Ms: scheduler.lag.percentile(99) ?? null });
   };
   scheduler.start(startedAt);
   const statsTimer = setInterval(statsTick, options.statsIntervalMs);
@@ -155,6 +171,7 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
   sockets.close();
 
   const totals = totalsOf(sessions);
+  const targetTotals = byTarget();
   const { limits } = options;
   const verdict = verdictOf({ lossPercent: lossPercent(totals.lost, totals.sent, totals.pending), lost: totals.lost, podChanges: totals.podChanges, addressChanges: totals.addressChanges }, limits);
   const report = buildReport({
@@ -163,6 +180,15 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
     endedAt,
     interrupted,
     target: { host: target.host, address: target.address, port: target.port },
+    ...(targetTotals
+      ? {
+          targets: targets.map((t, i) => ({
+            target: { host: t.host, address: t.address, port: t.port, family: t.family, endpoint: t.endpoint },
+            totals: targetTotals[i]!,
+            rtt: rttSummary(rttByTarget[i]!),
+          })),
+        }
+      : {}),
     settings: options,
     verdict,
     verdictNote: options.verdictNote,

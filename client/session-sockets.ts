@@ -6,6 +6,7 @@ import { decodeBindingResponse, type BindingResponse } from '../common/stun/code
 import type { ReplyOutcome, ReplySource, Session } from './session.js';
 import { openSessionSocket, type SessionSocket } from './session-socket.js';
 import type { ResolvedTarget } from './target.js';
+import { targetIndexOf } from './target-groups.js';
 
 const SOCKET_OPEN_BATCH = 256;
 /**
@@ -19,11 +20,13 @@ export const SESSION_RECV_BUFFER_BYTES = 1024 * 1024;
 export interface SessionSocketsOptions {
   sessions: readonly Session[];
   target: ResolvedTarget;
+  /** Further targets (dual stack): session i sends to [target, ...extraTargets][i mod their number]. */
+  extraTargets?: readonly ResolvedTarget[];
   clock: Clock;
   /** SO_RCVBUF of each socket (default SESSION_RECV_BUFFER_BYTES). */
   recvBufferBytes?: number;
-  /** Every decoded reply, with what its session made of it. */
-  onReply: (outcome: ReplyOutcome, response: BindingResponse) => void;
+  /** Every decoded reply, with what its session made of it and the session's index. */
+  onReply: (outcome: ReplyOutcome, response: BindingResponse, index: number) => void;
 }
 
 export interface SessionSockets {
@@ -39,14 +42,16 @@ export interface SessionSockets {
 
 /** Opens one socket per session; if any fails, closes those already open and throws its error. */
 export async function openSessionSockets(options: SessionSocketsOptions): Promise<SessionSockets> {
-  const { sessions, target, clock, onReply } = options;
-  const source: ReplySource = { address: target.address, endpoint: target.endpoint };
+  const { sessions, clock, onReply } = options;
+  const targets = [options.target, ...(options.extraTargets ?? [])];
+  const sources: ReplySource[] = targets.map((target) => ({ address: target.address, endpoint: target.endpoint }));
   const errors: Record<string, number> = {};
   let undecodable = 0;
   const sockets: SessionSocket[] = [];
-  const open = (session: Session): Promise<SessionSocket> =>
-    openSessionSocket({
-      target,
+  const open = (session: Session, index: number): Promise<SessionSocket> => {
+    const which = targetIndexOf(index, targets.length);
+    return openSessionSocket({
+      target: targets[which]!,
       recvBufferBytes: options.recvBufferBytes ?? SESSION_RECV_BUFFER_BYTES,
       onError: (error) => {
         const code = (error as NodeJS.ErrnoException).code ?? 'unknown';
@@ -60,12 +65,13 @@ export async function openSessionSockets(options: SessionSocketsOptions): Promis
           undecodable++;
           return;
         }
-        onReply(session.reply(decoded.response, source, now), decoded.response);
+        onReply(session.reply(decoded.response, sources[which]!, now), decoded.response, index);
       },
     });
+  };
   try {
     for (let start = 0; start < sessions.length; start += SOCKET_OPEN_BATCH) {
-      const settled = await Promise.allSettled(sessions.slice(start, start + SOCKET_OPEN_BATCH).map(open));
+      const settled = await Promise.allSettled(sessions.slice(start, start + SOCKET_OPEN_BATCH).map((session, i) => open(session, start + i)));
       for (const result of settled) if (result.status === 'fulfilled') sockets.push(result.value);
       const failure = settled.find((r) => r.status === 'rejected');
       if (failure) throw (failure as PromiseRejectedResult).reason;

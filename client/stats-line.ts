@@ -13,6 +13,13 @@ export interface StatsSnapshot {
   /** RTT of the replies received in this period. */
   rtt: RttSummary;
   pods: PodShare[];
+  /** A run over several targets: each target's running totals (`label` as targetLabel gives it). */
+  targets?: readonly TargetTotals[];
+}
+
+export interface TargetTotals {
+  label: string;
+  totals: Totals;
 }
 
 /** `pod-a 34 | pod-b 33 | pod-c 33`, or `none yet`. */
@@ -40,4 +47,13 @@ export function statsLine(s: StatsSnapshot, style: ChalkInstance): string {
   const line = parts.join('  ');
   if (p.timedOut > 0 || p.podChanges + p.addressChanges > 0) return style.yellow(line);
   return changes > 0 ? line : style.green(line);
+}
+
+/** Under the stats line of a run over several targets: one target's running totals, indented. */
+export function targetStatsLine(s: TargetTotals, style: ChalkInstance): string {
+  const t = s.totals;
+  const line =
+    `           ${s.label}  sessions ${t.established} established / ${t.active} active  sent ${t.sent}  received ${t.received}  ` +
+    `lost ${t.lost} ${formatPercent(lossPercent(t.lost, t.sent, t.pending))}  pod changes ${t.podChanges} address changes ${t.addressChanges}`;
+  return t.lost > 0 || t.podChanges + t.addressChanges > 0 ? style.yellow(line) : line;
 }

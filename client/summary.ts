@@ -3,7 +3,8 @@ import type { ChalkInstance } from 'chalk';
 import { formatDuration } from '../common/duration.js';
 import { formatEndpoint } from '../common/ip-address.js';
 import { formatMs } from './event-lines.js';
-import type { ClientReport } from './report.js';
+import type { ClientReport, ReportTarget } from './report.js';
+import { targetLabel } from './target-groups.js';
 import { formatPercent } from './verdict.js';
 
 const ms = formatMs;
@@ -22,12 +23,24 @@ export function formatSocketErrors(errors: Readonly<Record<string, number>>): st
     .join(', ');
 }
 
+/** `IPv6 [2001:db8::1]:3478: 50 sessions, 500 sent, 2 lost = 0.4%, 3 pod changes, 0 address changes, rtt p50 1.2ms`. */
+export function targetSummary(target: ReportTarget): string {
+  const t = target.totals;
+  return (
+    `${targetLabel(target)}: ${t.sessions} sessions, ${t.sent} sent, ${t.lost} lost = ${formatPercent(t.lossPercent)}, ` +
+    `${t.podChanges} pod changes, ${t.addressChanges} address changes, rtt p50 ${ms(t.rtt.p50Ms)}`
+  );
+}
+
 export function summaryLines(report: ClientReport, style: ChalkInstance, reportPath: string | undefined): string[] {
   const t = report.totals;
   const unattributed = t.lost - t.lostRequests - t.lostReplies;
+  const where = report.targets
+    ? `targets ${report.targets.map((target) => formatEndpoint(target.host, target.port)).join(' and ')}`
+    : `target ${formatEndpoint(report.target.host, report.target.port)}`;
   const lines = [
     '',
-    style.bold(`Summary (${report.interrupted ? 'interrupted' : 'finished'} after ${formatDuration(report.durationMs)}, target ${formatEndpoint(report.target.host, report.target.port)})`),
+    style.bold(`Summary (${report.interrupted ? 'interrupted' : 'finished'} after ${formatDuration(report.durationMs)}, ${where})`),
     `  sessions        ${t.sessions}`,
     `  requests        ${t.sent} sent, ${t.received} answered (${t.late} late), ${t.lost} lost = ${formatPercent(t.lossPercent)}`,
     `  lost            ${t.lostRequests} requests, ${t.lostReplies} replies${unattributed > 0 ? `, ${unattributed} unattributed (no server counter, or the pod changed)` : ''}`,
@@ -37,6 +50,7 @@ export function summaryLines(report: ClientReport, style: ChalkInstance, reportP
     `  longest outage  ${t.longestOutageMs > 0 ? formatDuration(t.longestOutageMs) : 'none'}`,
     `  pod changes     ${t.podChanges}`,
     `  address changes ${t.addressChanges}`,
+    ...(report.targets ?? []).map((target, i) => `  ${i === 0 ? 'by target      ' : '               '} ${targetSummary(target)}`),
     `  pods            ${report.pods.length === 0 ? 'none answered' : report.pods.map((p) => `${p.pod}${p.node ? ` (${p.node})` : ''}: ${p.sessions} sessions, ${p.replies} replies`).join('; ')}`,
   ];
   if (report.pendingAtStop > 0) {

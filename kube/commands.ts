@@ -109,23 +109,31 @@ export function registerKubeCommands(program: Command, io: CommandIo): void {
         new Option('--timeout <duration>', 'how long to wait for the LoadBalancer address').env('DISCOVER_TIMEOUT').default(durationOption('5m'), '5m').argParser(durationOption),
       )
       .addOption(
-        new Option('--output <format>', 'host: the address; endpoint: HOST:PORT ([IPv6]:PORT); env: TARGET_ADDR= and TARGET_PORT= lines; json')
+        new Option('--output <format>', 'host: the address; endpoint: HOST:PORT ([IPv6]:PORT); env: TARGET_ADDR= and TARGET_PORT= lines; json (with every ingress address and its family)')
           .env('DISCOVER_OUTPUT')
           .choices(['host', 'endpoint', 'env', 'json'])
           .default('host'),
+      )
+      .addOption(
+        new Option('--family <family>', 'which ingress address of a dual-stack Service: 4, 6, or any (the first, IPv4 or IPv6 or a host name); waits until one of that family is there')
+          .env('DISCOVER_FAMILY')
+          .choices(['4', '6', 'any'])
+          .default('any'),
       ),
-  ).action(async (flags: KubeFlags & { timeout: number; output: 'host' | 'endpoint' | 'env' | 'json' }) => {
+  ).action(async (flags: KubeFlags & { timeout: number; output: 'host' | 'endpoint' | 'env' | 'json'; family: '4' | '6' | 'any' }) => {
     const { kubeConfig, namespace } = await connect(flags, io);
-    const { discoverServiceTarget } = await import('./discover.js');
+    const { addressesFor, discoverServiceAddresses } = await import('./discover.js');
     const printer = progress();
-    const target = await discoverServiceTarget({ kubeConfig, namespace, service: flags.service, timeoutMs: flags.timeout, onProgress: printer.line }).finally(() =>
+    const family = flags.family === 'any' ? 'any' : flags.family === '4' ? 4 : 6;
+    const found = await discoverServiceAddresses({ kubeConfig, namespace, service: flags.service, timeoutMs: flags.timeout, family, onProgress: printer.line }).finally(() =>
       printer.done(),
     );
+    const chosen = addressesFor(found.addresses, family)[0]!;
     const lines: Record<typeof flags.output, string> = {
-      host: target.host,
-      endpoint: formatEndpoint(target.host, target.port),
-      env: `TARGET_ADDR=${target.host}\nTARGET_PORT=${target.port}`,
-      json: JSON.stringify({ namespace, service: flags.service, ...target }),
+      host: chosen.host,
+      endpoint: formatEndpoint(chosen.host, found.port),
+      env: `TARGET_ADDR=${chosen.host}\nTARGET_PORT=${found.port}`,
+      json: JSON.stringify({ namespace, service: flags.service, host: chosen.host, port: found.port, family: chosen.family, addresses: found.addresses }),
     };
     io.out(`${lines[flags.output]}\n`);
     io.setExitCode(0);

@@ -56,6 +56,8 @@ t.test('every kustomization (base, overlays, client) renders to valid objects', 
     'base',
     'client',
     'overlays/cluster-policy',
+    'overlays/dual-stack',
+    'overlays/dual-stack-ipv6-first',
     'overlays/no-affinity',
     'overlays/no-affinity-cluster-policy',
   ]);
@@ -88,6 +90,28 @@ t.test('the overlays change only the Service, to the combinations users compare'
     const others = (list: Manifest[]) => list.filter((o) => o.kind !== 'Service');
     t.same(others(objects), others(base), `${dir} leaves everything else as in the base`);
   }
+});
+
+t.test('the dual-stack overlays add PreferDualStack with ipFamilies in either order and change nothing else', async (t) => {
+  const baseService = find(base, 'Service', 'affinity-tester');
+  t.equal(baseService.spec.ipFamilyPolicy, undefined, 'the base leaves the family to the cluster (single stack)');
+  const expected: Record<string, string[]> = {
+    'overlays/dual-stack': ['IPv4', 'IPv6'],
+    'overlays/dual-stack-ipv6-first': ['IPv6', 'IPv4'],
+  };
+  for (const [dir, families] of Object.entries(expected)) {
+    const objects = renderKustomization(join(MANIFEST_ROOT, dir));
+    const service = find(objects, 'Service', 'affinity-tester');
+    t.equal(service.spec.ipFamilyPolicy, 'PreferDualStack', `${dir} ipFamilyPolicy`);
+    t.same(service.spec.ipFamilies, families, `${dir} ipFamilies, the main family first`);
+    const { ipFamilyPolicy, ipFamilies, ...rest } = service.spec;
+    t.same(rest, baseService.spec, `${dir} keeps the base Service's other fields`);
+    const others = (list: Manifest[]) => list.filter((o) => o.kind !== 'Service');
+    t.same(others(objects), others(base), `${dir} leaves everything else as in the base`);
+  }
+  const wrong = structuredClone(find(renderKustomization(join(MANIFEST_ROOT, 'overlays/dual-stack')), 'Service', 'affinity-tester'));
+  wrong.spec.ipFamilies = ['IPv5'];
+  t.match(schemaError(wrong), /ipFamilies/, 'the schema check catches a wrong family');
 });
 
 t.test('the server Deployment: 3 replicas, downward API names, probe on /healthz, limits, hardened', async (t) => {

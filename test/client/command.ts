@@ -30,10 +30,10 @@ async function stunServer(t: { teardown: (fn: () => unknown) => void }) {
 t.test('client --help explains every flag with its environment variable', async (t) => {
   const result = await runClientCommand(['--help'], env);
   t.equal(result.code, 0);
-  for (const flag of ['--target', '--sessions', '--ramp', '--interval', '--timeout', '--payload-size', '--duration', '--stats-interval', '--events', '--report', '--max-loss', '--max-pod-changes', '--max-address-changes', '--watch', '--namespace', '--service']) {
+  for (const flag of ['--target', '--sessions', '--ramp', '--interval', '--timeout', '--payload-size', '--duration', '--stats-interval', '--events', '--report', '--max-loss', '--max-pod-changes', '--max-address-changes', '--watch', '--namespace', '--service', '--family']) {
     t.match(result.stdout, flag);
   }
-  for (const name of ['TARGET_ADDR', 'TARGET_PORT', 'SESSIONS', 'RAMP', 'INTERVAL', 'TIMEOUT', 'PAYLOAD_SIZE', 'DURATION', 'STATS_INTERVAL', 'EVENTS_FILE', 'REPORT_FILE', 'MAX_LOSS', 'MAX_POD_CHANGES', 'MAX_ADDRESS_CHANGES', 'WATCH', 'NAMESPACE', 'SERVICE']) {
+  for (const name of ['TARGET_ADDR', 'TARGET_PORT', 'SESSIONS', 'RAMP', 'INTERVAL', 'TIMEOUT', 'PAYLOAD_SIZE', 'DURATION', 'STATS_INTERVAL', 'EVENTS_FILE', 'REPORT_FILE', 'MAX_LOSS', 'MAX_POD_CHANGES', 'MAX_ADDRESS_CHANGES', 'WATCH', 'NAMESPACE', 'SERVICE', 'DISCOVER_FAMILY']) {
     t.match(result.stdout, name);
   }
   t.match(result.stdout, /Exit codes/);
@@ -57,6 +57,22 @@ t.test('a run within the limits exits 0, prints established, stats and summary, 
   t.equal(log.filter((l) => l.event === 'established').length, 3);
   t.ok(log.some((l) => l.event === 'stats'));
   t.ok(log.every((l) => typeof l.msg === 'string' && !l.msg.includes('\u001b[')));
+});
+
+t.test('--target twice splits the sessions between the two targets and the report shows each', async (t) => {
+  const v4 = await stunServer(t);
+  const v6 = await startStunServer({ host: '::1', port: 0, podName: 'pod-cli-v6', logger: pino({ level: 'silent' }), summaryIntervalMs: 0 });
+  t.teardown(() => v6.close());
+  const report = join(dir, 'two.json');
+  const result = await runClientCommand(['--target', `127.0.0.1:${v4.port}`, '--target', `[::1]:${v6.port}`, ...fast, '--duration', '500ms', '--report', report], env);
+  t.equal(result.code, 0, result.stderr);
+  const parsed = JSON.parse(readFileSync(report, 'utf8')) as ClientReport;
+  t.same(parsed.targets!.map((x) => [x.endpoint, x.family, x.totals.sessions]), [
+    [`127.0.0.1:${v4.port}`, 4, 2],
+    [`[::1]:${v6.port}`, 6, 1],
+  ]);
+  t.same(parsed.sessions.map((s) => s.pod), ['pod-cli', 'pod-cli-v6', 'pod-cli']);
+  t.match(result.stdout, `targets 127.0.0.1:${v4.port} and [::1]:${v6.port})`);
 });
 
 t.test('TARGET_ADDR and TARGET_PORT give the target, and settings come from the environment', async (t) => {
@@ -87,6 +103,10 @@ t.test('usage and set-up errors are thrown as UsageError or SetupError with one 
     [['--target', 'host:99999'], /--target: "99999" in "host:99999" is not a port/, 'usage'],
     [['--target', 'no-such-host.invalid:3478'], /cannot resolve the target host "no-such-host\.invalid"/, 'target-unresolved'],
     [[], /no target: give --target HOST:PORT/, 'usage'],
+    [['--target', '127.0.0.1:1', '--family', 'both'], /^--family picks among discovered addresses; with a target given, give --target once per family instead$/, 'usage'],
+    [['--target', '127.0.0.1:1', '--target', '127.0.0.1:1'], /^--target: 127\.0\.0\.1:1 is given twice; give one target per family$/, 'usage'],
+    [['--target', '127.0.0.1:1', '--target', '[::1]:99999'], /--target: "99999" in "\[::1\]:99999" is not a port/, 'usage'],
+    [['--target', '127.0.0.1:1', '--family', '5'], /argument '5' is invalid\. Allowed choices are 4, 6, any, both\./, 'commander'],
     [['--target', '127.0.0.1:1', '--report', '/nonexistent-dir/r.json'], /cannot write --report/, 'output-unwritable'],
     [['--target', '127.0.0.1:1', '--report', dir], /cannot write --report .*: it is a directory/, 'output-unwritable'],
     [['--target', '127.0.0.1:1', '--events', '/nonexistent-dir/e.ndjson'], /cannot write --events/, 'output-unwritable'],

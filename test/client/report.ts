@@ -2,7 +2,7 @@ import t from 'tap';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildReport, writeReport } from '../../client/report.js';
+import { buildReport, totalsForReport, writeReport } from '../../client/report.js';
 import { sampleInput } from '../fixtures/client-report.js';
 
 t.test('buildReport() totals use exactly the documented names', async (t) => {
@@ -73,4 +73,20 @@ t.test('buildReport() records the settings under their report names and the sock
   });
   t.strictSame(report.socketErrors, { ECONNREFUSED: 4 });
   t.equal(buildReport({ ...sampleInput(), settings: { ...sampleInput().settings, durationMs: undefined } }).settings.durationMs, null, 'null until Ctrl-C');
+});
+
+t.test('buildReport() of a run over two targets adds targets with their totals and each session\'s target; one target adds neither', async (t) => {
+  const input = sampleInput();
+  const v4 = { host: '127.0.0.1', address: '127.0.0.1', port: 3478, family: 4 as const, endpoint: '127.0.0.1:3478' };
+  const v6 = { host: '::1', address: '::1', port: 3478, family: 6 as const, endpoint: '[::1]:3478' };
+  const report = buildReport({ ...input, targets: [{ target: v4, totals: input.totals, rtt: input.rtt }, { target: v6, totals: { ...input.totals, pending: 2 }, rtt: input.rtt }] });
+  t.same(report.targets, [
+    { ...v4, totals: totalsForReport(input.totals, input.rtt), pendingAtStop: input.totals.pending },
+    { ...v6, totals: totalsForReport({ ...input.totals, pending: 2 }, input.rtt), pendingAtStop: 2 },
+  ]);
+  t.same(report.sessions.map((s) => s.target), ['127.0.0.1:3478', '[::1]:3478'], 'sessions alternate');
+  const single = buildReport({ ...input, targets: [{ target: v4, totals: input.totals, rtt: input.rtt }] });
+  t.equal(single.targets, undefined);
+  t.same(Object.keys(single), Object.keys(buildReport(input)), 'the report of one target keeps its keys');
+  t.ok(single.sessions.every((s) => !('target' in s)));
 });

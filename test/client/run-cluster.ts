@@ -12,7 +12,7 @@ import { monotonicClock as clock } from '../../common/clock.js';
 import { runClient } from '../../client/run.js';
 import { runExitCode } from '../../client/command.js';
 import type { ClientReport } from '../../client/report.js';
-import { discoverTarget, kubeconfigAvailable, startWatch } from '../../client/kube-integration.js';
+import { discoverTargets, kubeconfigAvailable, startWatch } from '../../client/kube-integration.js';
 import { watchWanted } from '../../client/command.js';
 
 class FakeClusterWatch implements ClusterWatch {
@@ -151,17 +151,29 @@ t.test('startWatch() returns one line of reason when the kube module fails to lo
   t.ok(ok.ok && ok.watch === watch);
 });
 
-t.test('discoverTarget() turns failures into a SetupError(discovery), and returns what discovery found', async (t) => {
-  const options = { service: 'affinity-tester', timeoutMs: 10, onProgress: () => undefined };
-  await t.rejects(discoverTarget(options, () => Promise.reject(new Error('no module'))), { name: 'SetupError', kind: 'discovery' });
+t.test('discoverTargets() turns failures into a SetupError(discovery), and returns the addresses of the family asked for', async (t) => {
+  const options = { service: 'affinity-tester', timeoutMs: 10, family: 'any' as const, onProgress: () => undefined };
+  await t.rejects(discoverTargets(options, () => Promise.reject(new Error('no module'))), { name: 'SetupError', kind: 'discovery' });
+  const discover = await import('../../kube/discover.js');
   await t.rejects(
-    discoverTarget(options, async () => ({ discoverServiceTarget: () => Promise.reject(new Error('no LoadBalancer ingress after 10ms')) })),
+    discoverTargets(options, async () => ({ ...discover, discoverServiceAddresses: () => Promise.reject(new Error('no LoadBalancer ingress after 10ms')) })),
     { message: /discovery failed: no LoadBalancer ingress after 10ms/ },
   );
-  t.same(await discoverTarget(options, async () => ({ discoverServiceTarget: async () => ({ host: '198.51.100.4', port: 3478 }) })), {
-    host: '198.51.100.4',
-    port: 3478,
+  const asked: unknown[] = [];
+  const dualStack = async () => ({
+    addressesFor: discover.addressesFor,
+    discoverServiceAddresses: async (o: { family?: unknown }) => {
+      asked.push(o.family);
+      return { port: 3478, addresses: [{ host: '2001:db8::4', family: 6 as const }, { host: '198.51.100.4', family: 4 as const }] };
+    },
   });
+  t.same(await discoverTargets(options, dualStack), [{ host: '2001:db8::4', port: 3478 }], 'any: the first address');
+  t.same(await discoverTargets({ ...options, family: 4 }, dualStack), [{ host: '198.51.100.4', port: 3478 }]);
+  t.same(await discoverTargets({ ...options, family: 'both' }, dualStack), [
+    { host: '198.51.100.4', port: 3478 },
+    { host: '2001:db8::4', port: 3478 },
+  ]);
+  t.same(asked, ['any', 4, 'both'], 'discovery waits for the family asked for');
 });
 
 t.test('kubeconfigAvailable() looks at KUBECONFIG and ~/.kube/config', async (t) => {

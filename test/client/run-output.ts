@@ -6,7 +6,7 @@ import { encodeTransactionId } from '../../common/stun/transaction-id.js';
 import { LOSS_BURST_LINES_PER_PERIOD, RunOutput, formatSetting, type EventLog } from '../../client/run-output.js';
 import type { SessionEvent } from '../../client/events.js';
 import { IdentityRegistry } from '../../client/serving-identity.js';
-import { totalsOf } from '../../client/stats.js';
+import { periodOf, totalsOf } from '../../client/stats.js';
 import type { StatsSnapshot } from '../../client/stats-line.js';
 
 const plain = new Chalk({ level: 0 });
@@ -57,6 +57,22 @@ t.test('started() prints one line with the settings, stamped with the run clock'
     '09:00:00.000 client: 3 sessions -> 127.0.0.1:3478 (stun.example), every 1s, timeout 2s, ramp 250ms, until Ctrl-C, 256-byte requests (times UTC)',
     '09:00:00.000 demo client: 3 sessions -> 127.0.0.1:3478, every 500ms, timeout 1s, ramp 0s, for 20s, 60-byte requests (times UTC)',
   ]);
+});
+
+t.test('started() names every target of a run over several; stats() prints a line per target and logs their totals', async (t) => {
+  const { output, lines, logged } = setUp();
+  const target = { host: '203.0.113.1', address: '203.0.113.1', port: 3478, family: 4 as const, endpoint: '203.0.113.1:3478' };
+  const v6 = { host: 'lb.example', address: '2001:db8::1', port: 3478, family: 6 as const, endpoint: '[2001:db8::1]:3478' };
+  output.started({ target, extraTargets: [v6], sessions: 4, intervalMs: 1000, timeoutMs: 2000, rampMs: 0 }, 256);
+  t.equal(lines[0], '09:00:00.000 client: 4 sessions -> 203.0.113.1:3478 and [2001:db8::1]:3478 (lb.example), split round robin, every 1s, timeout 2s, ramp 0s, until Ctrl-C, 256-byte requests (times UTC)');
+  const totals = totalsOf([]);
+  const targets = [{ label: 'IPv4 203.0.113.1:3478', totals }, { label: 'IPv6 [2001:db8::1]:3478', totals }];
+  output.stats({ time: T0, totals, period: periodOf(totals, totals), rtt: { p50Ms: null, p90Ms: null, p99Ms: null, maxMs: null }, pods: [], targets }, { socketErrors: {}, schedulingLagP99Ms: null });
+  t.same(lines.slice(2), [
+    '           IPv4 203.0.113.1:3478  sessions 0 established / 0 active  sent 0  received 0  lost 0 0%  pod changes 0 address changes 0',
+    '           IPv6 [2001:db8::1]:3478  sessions 0 established / 0 active  sent 0  received 0  lost 0 0%  pod changes 0 address changes 0',
+  ]);
+  t.same(logged.at(-1)![0].targets, targets);
 });
 
 t.test('session() prints every change, logs it as NDJSON and keeps it for the report; established is not a report event', async (t) => {

@@ -77,6 +77,53 @@ t.test('the client against our server over IPv6 (::1)', async (t) => {
   t.ok(report.sessions.every((s) => s.mappedAddress === `[::1]:${s.localPort}`));
 });
 
+t.test('over two targets at once (127.0.0.1 and ::1): sessions alternate, each keeps its target, and every output shows each apart', async (t) => {
+  const v4 = await startStunServer({ host: '127.0.0.1', port: 0, podName: 'pod-v4', logger: silent, summaryIntervalMs: 0 });
+  const v6 = await startStunServer({ host: '::1', port: 0, podName: 'pod-v6', logger: silent, summaryIntervalMs: 0 });
+  t.teardown(() => Promise.all([v4.close(), v6.close()]));
+  const { result, report, lines } = await run(t, '127.0.0.1', v4.port, { sessions: 4, durationMs: 800, extraTargets: [await resolveTarget({ host: '::1', port: v6.port })] });
+  t.equal(runExitCode(result), 0);
+  const v4Endpoint = `127.0.0.1:${v4.port}`;
+  const v6Endpoint = `[::1]:${v6.port}`;
+  t.same(report.target, { host: '127.0.0.1', address: '127.0.0.1', port: v4.port }, 'target stays the first one');
+  t.same(
+    report.sessions.map((s) => [s.session, s.target, s.pod, s.mappedAddress]),
+    [
+      [1, v4Endpoint, 'pod-v4', `127.0.0.1:${report.sessions[0]!.localPort}`],
+      [2, v6Endpoint, 'pod-v6', `[::1]:${report.sessions[1]!.localPort}`],
+      [3, v4Endpoint, 'pod-v4', `127.0.0.1:${report.sessions[2]!.localPort}`],
+      [4, v6Endpoint, 'pod-v6', `[::1]:${report.sessions[3]!.localPort}`],
+    ],
+  );
+  const targets = report.targets!;
+  t.same(
+    targets.map((x) => [x.host, x.address, x.port, x.family, x.endpoint, x.totals.sessions, x.totals.podChanges, x.totals.addressChanges, x.totals.lost]),
+    [
+      ['127.0.0.1', '127.0.0.1', v4.port, 4, v4Endpoint, 2, 0, 0, 0],
+      ['::1', '::1', v6.port, 6, v6Endpoint, 2, 0, 0, 0],
+    ],
+  );
+  t.equal(targets[0]!.totals.sent + targets[1]!.totals.sent, report.totals.sent, 'the targets add up to the run');
+  t.equal(targets[0]!.totals.received, v4.counters.requests, 'the IPv4 server answered exactly the IPv4 sessions');
+  t.equal(targets[1]!.totals.received, v6.counters.requests);
+  t.ok(targets.every((x) => x.totals.rtt.p50Ms !== null), 'each target has its own RTT');
+  t.match(lines[0], `4 sessions -> ${v4Endpoint} and ${v6Endpoint}, split round robin, every 50ms`);
+  t.ok(lines.some((l) => l.startsWith(`           IPv4 ${v4Endpoint}  sessions 2 established / 2 active  sent `)), 'a stats line per target');
+  t.ok(lines.some((l) => l.startsWith(`           IPv6 ${v6Endpoint}  sessions 2 established / 2 active  sent `)));
+  t.match(lines.join('\n'), `targets ${v4Endpoint} and ${v6Endpoint})`);
+  t.match(lines.join('\n'), `  by target       IPv4 ${v4Endpoint}: 2 sessions, ${targets[0]!.totals.sent} sent, 0 lost = 0%, 0 pod changes, 0 address changes, rtt p50 `);
+  t.match(lines.join('\n'), `                  IPv6 ${v6Endpoint}: 2 sessions, ${targets[1]!.totals.sent} sent, 0 lost = 0%, 0 pod changes`);
+});
+
+t.test('a single-target report has neither targets nor a target per session (the report of old)', async (t) => {
+  const server = await startStunServer({ host: '127.0.0.1', port: 0, podName: 'pod-one', logger: silent, summaryIntervalMs: 0 });
+  t.teardown(() => server.close());
+  const { report, lines } = await run(t, '127.0.0.1', server.port, { sessions: 2, durationMs: 300 });
+  t.equal(report.targets, undefined);
+  t.ok(report.sessions.every((s) => !('target' in s)));
+  t.notOk(lines.some((l) => l.includes('by target') || l.includes('round robin')));
+});
+
 t.test('through a lossy relay: loss is exact and split into lost requests and lost replies as they happened', async (t) => {
   const server = await startStunServer({ host: '127.0.0.1', port: 0, podName: 'pod-l', logger: silent, summaryIntervalMs: 0 });
   const dropRequest = (seq: number): boolean => seq % 7 === 3;

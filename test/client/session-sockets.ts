@@ -74,3 +74,36 @@ t.test('openSessionSockets() counts socket errors by code: a closed port answers
 async function until(condition: () => boolean): Promise<void> {
   for (let turns = 0; !condition() && turns < 1000; turns++) await new Promise((resolve) => setImmediate(resolve));
 }
+
+t.test('openSessionSockets() with extraTargets sends session i to target i mod n and tells onReply the session index', async (t) => {
+  const servers = [createSocket('udp4'), createSocket('udp4')];
+  for (const server of servers) {
+    await new Promise<void>((r) => server.bind(0, '127.0.0.1', r));
+    t.teardown(() => server.close());
+  }
+  const reached: [number, number][] = [];
+  servers.forEach((server, which) =>
+    server.on('message', (request, from) => {
+      reached.push([which, request.readUIntBE(8, 6)]);
+      server.send(encodeBindingSuccess({ transactionId: request.subarray(8, 20), mapped: { address: from.address, port: from.port }, identity: { software: 't' } }), from.port, from.address);
+    }),
+  );
+  const all = sessions(3);
+  const indexes: number[] = [];
+  const sockets = await openSessionSockets({
+    sessions: all,
+    target: target(servers[0]!.address().port),
+    extraTargets: [target(servers[1]!.address().port)],
+    clock: () => 1001,
+    onReply: (_outcome, _response, index) => indexes.push(index),
+  });
+  t.teardown(() => sockets.close());
+  const encoder = new RequestEncoder(20);
+  all.forEach((session, i) => {
+    const sequence = session.send(1000);
+    sockets.send(i, encoder.encode(i + 1, sequence, session.tagOf(sequence)));
+  });
+  await until(() => indexes.length === 3);
+  t.same(reached.sort((a, b) => a[1] - b[1]), [[0, 1], [1, 2], [0, 3]], 'sessions 1 and 3 to the first target, 2 to the second');
+  t.same(indexes.sort(), [0, 1, 2]);
+});

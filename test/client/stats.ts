@@ -1,7 +1,7 @@
 import t from 'tap';
 import { Chalk } from 'chalk';
 import { lossPercent, PeriodTracker, periodOf, podDistribution, totalsOf, type SessionFigures } from '../../client/stats.js';
-import { formatDistribution, statsLine } from '../../client/stats-line.js';
+import { formatDistribution, statsLine, targetStatsLine } from '../../client/stats-line.js';
 import { IdentityRegistry } from '../../client/serving-identity.js';
 import { emptyCounters } from '../../client/session.js';
 
@@ -109,4 +109,16 @@ t.test('statsLine() shows period and total figures, RTT, changes and the pod dis
   t.match(line, /pod changes 1 address changes 0/);
   t.match(line, /pods: pod-a 1 \| pod-b 1$/);
   t.notMatch(line, /\u001b\[/, 'no escape codes');
+});
+
+t.test('targetStatsLine() gives one target\'s running totals under the stats line, yellow once it lost or changed', async (t) => {
+  const clean = totalsOf([figures({ sent: 20, received: 20, firstSentAt: 1, establishedAt: 1, identity: podA })]);
+  t.equal(
+    targetStatsLine({ label: 'IPv6 [2001:db8::1]:3478', totals: clean }, new Chalk({ level: 0 })),
+    '           IPv6 [2001:db8::1]:3478  sessions 1 established / 1 active  sent 20  received 20  lost 0 0%  pod changes 0 address changes 0',
+  );
+  const moved = totalsOf([figures({ sent: 20, received: 20, firstSentAt: 1, establishedAt: 1, identity: podA, podChanges: 1 })]);
+  const colour = new Chalk({ level: 1 });
+  t.equal(targetStatsLine({ label: 'IPv4 203.0.113.1:3478', totals: moved }, colour), colour.yellow(targetStatsLine({ label: 'IPv4 203.0.113.1:3478', totals: moved }, new Chalk({ level: 0 }))));
+  t.notMatch(targetStatsLine({ label: 'x', totals: clean }, colour), /\u001b\[/, 'no colour while all is well');
 });

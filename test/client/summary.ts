@@ -1,7 +1,7 @@
 import t from 'tap';
 import { Chalk } from 'chalk';
 import { buildReport } from '../../client/report.js';
-import { formatSocketErrors, summaryLines } from '../../client/summary.js';
+import { formatSocketErrors, summaryLines, targetSummary } from '../../client/summary.js';
 import { sampleInput } from '../fixtures/client-report.js';
 
 const plain = new Chalk({ level: 0 });
@@ -38,4 +38,22 @@ t.test('summaryLines() names socket errors by code and says plainly when no serv
   t.ok(refused.includes('  socket errors   ECONNREFUSED 4 (port unreachable)'));
   t.ok(refused.includes('no server at 127.0.0.1:3478: port unreachable on 4 of 4 requests'));
   t.equal(formatSocketErrors({ EHOSTUNREACH: 2, EPERM: 1 }), 'EHOSTUNREACH 2 (host unreachable), EPERM 1');
+});
+
+t.test('summaryLines() of a run over two targets names both in the heading and gives a line per target', async (t) => {
+  const input = sampleInput();
+  const half = (sessions: number) => ({ ...input.totals, sessions });
+  const report = buildReport({
+    ...input,
+    targets: [
+      { target: { host: '127.0.0.1', address: '127.0.0.1', port: 3478, family: 4, endpoint: '127.0.0.1:3478' }, totals: half(1), rtt: input.rtt },
+      { target: { host: '::1', address: '::1', port: 3478, family: 6, endpoint: '[::1]:3478' }, totals: { ...half(1), lost: 0, podChanges: 0 }, rtt: input.rtt },
+    ],
+  });
+  const lines = summaryLines(report, plain, undefined);
+  t.match(lines[1], /, targets 127\.0\.0\.1:3478 and \[::1\]:3478\)$/);
+  const byTarget = lines.filter((l) => /^ {2}(by target| {9}) {6} IPv/.test(l));
+  t.same(byTarget, [`  by target       ${targetSummary(report.targets![0]!)}`, `                  ${targetSummary(report.targets![1]!)}`]);
+  t.match(targetSummary(report.targets![1]!), /^IPv6 \[::1\]:3478: 1 sessions, 4 sent, 0 lost = 0%, 0 pod changes, 0 address changes, rtt p50 /);
+  t.notOk(summaryLines(buildReport(input), plain, undefined).some((l) => l.includes('by target')), 'a single-target summary has no such line');
 });

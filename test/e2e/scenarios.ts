@@ -17,7 +17,7 @@ if (reason !== undefined) {
   process.stderr.write(`\n${table}\n\n`);
   t.comment(table);
   for (const outcome of outcomes) {
-    t.test(`scenario ${outcome.id} (${outcome.layout}, IPv${outcome.family}): ${outcome.title}`, async (t) => {
+    t.test(`scenario ${outcome.id} (${outcome.layout}, ${outcome.family === 'dual' ? 'IPv4+IPv6' : `IPv${outcome.family}`}): ${outcome.title}`, async (t) => {
       for (const check of outcome.checks) t.ok(check.pass, check.name, check.detail === undefined ? {} : { detail: check.detail });
       t.not(outcome.client.code, 2, 'the client ran without a usage or set-up error');
     });

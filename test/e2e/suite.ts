@@ -1,5 +1,5 @@
 import t from 'tap';
-import { plannedRuns } from './lib/suite.js';
+import { dualStackPlanned, plannedRuns, tableRows } from './lib/suite.js';
 
 const names = (runs: ReturnType<typeof plannedRuns>) => runs.map((r) => `${r.scenario.id} ${r.layout} IPv${r.family}`);
 
@@ -14,4 +14,18 @@ t.test('plannedRuns() runs scenarios 1-6 in both layouts over IPv4 and IPv6, and
 t.test('plannedRuns() keeps only the scenarios, layouts and families asked for', async (t) => {
   t.same(names(plannedRuns({ only: [2, 7], layouts: ['nftables'], families: [6] })), ['2 nftables IPv6']);
   t.same(names(plannedRuns({ only: [7], families: [4] })), ['7 iptables IPv4']);
+});
+
+t.test('dualStackPlanned() runs the dual-stack scenario (9) with both families and iptables, unless --only leaves it out', async (t) => {
+  t.equal(dualStackPlanned(), true);
+  t.equal(dualStackPlanned({ only: [9] }), true);
+  t.equal(dualStackPlanned({ only: [1, 2] }), false);
+  t.equal(dualStackPlanned({ families: [6] }), false);
+  t.equal(dualStackPlanned({ layouts: ['nftables'] }), false);
+});
+
+t.test('tableRows() names the dual-stack row IPv4+IPv6', async (t) => {
+  const client = { code: 1, stdout: '', stderr: '', report: {} as never };
+  const rows = tableRows([{ id: 9, title: 'dual stack', layout: 'iptables', family: 'dual', expected: 'e', reported: 'r', checks: [], pass: true, client }]);
+  t.same(rows, [{ scenario: '9. dual stack', family: 'IPv4+IPv6', layout: 'iptables', expected: 'e', reported: 'r', result: 'pass' }]);
 });

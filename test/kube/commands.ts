@@ -157,7 +157,57 @@ t.test('affinity-tester discover --output json names the namespace and Service',
   api.put(service('affinity-tester', { ingress: [{ hostname: 'lb.example' }] }));
   const result = await runMain(['discover', '--output', 'json'], { env });
   t.equal(result.code, 0, result.stderr);
-  t.same(JSON.parse(result.stdout), { namespace: 'testing', service: 'affinity-tester', host: 'lb.example', port: 3478 });
+  t.same(JSON.parse(result.stdout), {
+    namespace: 'testing',
+    service: 'affinity-tester',
+    host: 'lb.example',
+    port: 3478,
+    family: 'hostname',
+    addresses: [{ host: 'lb.example', family: 'hostname' }],
+  });
+});
+
+t.test('affinity-tester discover of a dual-stack Service: the first address by default, one family with --family, both in the JSON', async (t) => {
+  const { api, env } = await fakeApi(t);
+  api.put(service('affinity-tester', { ingress: [{ ip: '203.0.113.7' }, { ip: '2001:db8::7' }] }));
+  const first = await runMain(['discover'], { env });
+  t.equal(first.stdout, '203.0.113.7\n', 'any: the first address, as on a single-stack Service');
+  const six = await runMain(['discover', '--family', '6', '--output', 'endpoint'], { env });
+  t.equal(six.stdout, '[2001:db8::7]:3478\n');
+  const fourFromEnv = await runMain(['discover', '--output', 'env'], { env: { ...env, DISCOVER_FAMILY: '4' } });
+  t.equal(fourFromEnv.stdout, 'TARGET_ADDR=203.0.113.7\nTARGET_PORT=3478\n');
+  const json = await runMain(['discover', '--family', '6', '--output', 'json'], { env });
+  t.same(JSON.parse(json.stdout), {
+    namespace: 'testing',
+    service: 'affinity-tester',
+    host: '2001:db8::7',
+    port: 3478,
+    family: 6,
+    addresses: [
+      { host: '203.0.113.7', family: 4 },
+      { host: '2001:db8::7', family: 6 },
+    ],
+  });
+});
+
+t.test('affinity-tester discover --family 6 of an IPv4-only Service waits, then names what it has, exit 2', async (t) => {
+  const { api, env } = await fakeApi(t);
+  api.put(service('affinity-tester', { ingress: [{ ip: '203.0.113.7' }] }));
+  const result = await runMain(['discover', '--family', '6', '--timeout', '50ms'], { env });
+  t.equal(result.code, 2);
+  t.equal(result.stdout, '');
+  t.match(result.stderr, /^waiting for an IPv6 LoadBalancer address for Service testing\/affinity-tester \(it has 203\.0\.113\.7\) \(\d+ms of 50ms\)\n/);
+  t.match(
+    result.stderr,
+    /\naffinity-tester: Service affinity-tester in namespace testing has no IPv6 LoadBalancer ingress after 50ms \(it has 203\.0\.113\.7\): is it dual-stack \(ipFamilyPolicy PreferDualStack, manifests\/overlays\/dual-stack\) on a dual-stack cluster\?\n$/,
+  );
+});
+
+t.test('affinity-tester discover --family 5 is a usage error naming the choices', async (t) => {
+  const { env } = await fakeApi(t);
+  const result = await runMain(['discover', '--family', '5'], { env });
+  t.equal(result.code, 2);
+  t.match(result.stderr, /argument '5' is invalid\. Allowed choices are 4, 6, any\./);
 });
 
 t.test('affinity-tester scaledown with no pause pods says there is nothing to scale down', async (t) => {

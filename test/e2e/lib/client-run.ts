@@ -61,11 +61,15 @@ export class ClientRun {
   private readonly output = { stdout: '', stderr: '' };
   readonly finished: Promise<ClientResult>;
 
-  /** `keepAs`: a path prefix; the report and events are copied to `<keepAs>.report.json` and `.events.ndjson`. */
+  /**
+   * `keepAs`: a path prefix; the report and events are copied to `<keepAs>.report.json` and
+   * `.events.ndjson`. `targets`: one --target each (default the bed's Service).
+   */
   constructor(
     bed: TestBed,
     readonly settings: ClientSettings,
     keepAs?: string,
+    targets?: readonly string[],
   ) {
     this.directory = mkdtempSync(join(tmpdir(), 'affinity-e2e-'));
     const plan = bed.plan;
@@ -73,8 +77,7 @@ export class ClientRun {
       process.execPath,
       CLI_PATH,
       'client',
-      '--target',
-      formatEndpoint(plan.serviceIp, plan.servicePort),
+      ...(targets ?? [formatEndpoint(plan.serviceIp, plan.servicePort)]).flatMap((target) => ['--target', target]),
       '--sessions',
       String(settings.sessions),
       '--ramp',

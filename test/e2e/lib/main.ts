@@ -38,8 +38,8 @@ async function main(): Promise<number> {
     return 2;
   }
   const only = argument('--only')?.split(',').map(Number);
-  if (only?.some((id) => !Number.isInteger(id) || id < 1 || id > 8)) {
-    process.stderr.write(`e2e: --only takes scenario numbers 1-8, e.g. --only 2,4\n`);
+  if (only?.some((id) => !Number.isInteger(id) || id < 1 || id > 9)) {
+    process.stderr.write(`e2e: --only takes scenario numbers 1-9 (9: dual stack), e.g. --only 2,4\n`);
     return 2;
   }
   const layoutArg = argument('--layout');
@@ -64,7 +64,7 @@ async function main(): Promise<number> {
     ...(keepReports ? { keepReports: resolve(keepReports) } : {}),
     onOutcome: (outcome) => {
       const rule = '='.repeat(100);
-      process.stdout.write(`\n${rule}\nscenario ${outcome.id} (${outcome.layout}, IPv${outcome.family}): ${outcome.title}\n${rule}\n`);
+      process.stdout.write(`\n${rule}\nscenario ${outcome.id} (${outcome.layout}, ${outcome.family === 'dual' ? 'IPv4+IPv6' : `IPv${outcome.family}`}): ${outcome.title}\n${rule}\n`);
       process.stdout.write(outcome.client.stdout);
       if (outcome.client.stderr.trim() !== '') process.stdout.write(`[client stderr]\n${outcome.client.stderr}`);
       process.stdout.write(`-- client exit code ${outcome.client.code}\n`);

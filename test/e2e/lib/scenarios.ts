@@ -24,7 +24,8 @@ export interface ScenarioOutcome {
   id: number;
   title: string;
   layout: Layout;
-  family: Family;
+  /** 'dual': the dual-stack scenario, one bed with both families (dual-stack.ts). */
+  family: Family | 'dual';
   expected: string;
   reported: string;
   checks: Check[];

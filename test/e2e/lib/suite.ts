@@ -4,6 +4,7 @@
 // four beds take little longer than one. Shared by the tap test and `npm run e2e`.
 import { join } from 'node:path';
 import { planBed, runPrefix } from './bed-plan.js';
+import { runDualStack } from './dual-stack.js';
 import { endpointOf, resetBed, SCENARIOS, serviceFor, type Scenario, type ScenarioContext, type ScenarioOutcome } from './scenarios.js';
 import type { Family } from './service.js';
 import type { TableRow } from './table.js';
@@ -45,7 +46,26 @@ export function plannedRuns(options: SuiteOptions = {}): PlannedRun[] {
   return runs;
 }
 
-/** Every planned run, all beds at the same time; outcomes in plan order (IPv4 first). */
+/** The dual-stack scenario's number: after the single-family ones. */
+export const DUAL_STACK_ID = 9;
+
+/** Whether the dual-stack scenario runs: it needs both families and the iptables layout. */
+export function dualStackPlanned(options: SuiteOptions = {}): boolean {
+  const families = options.families ?? [4, 6];
+  const layouts = options.layouts ?? ['iptables', 'nftables'];
+  const only = options.only ?? [];
+  return families.includes(4) && families.includes(6) && layouts.includes('iptables') && (only.length === 0 || only.includes(DUAL_STACK_ID));
+}
+
+/** The dual-stack scenario on a bed of its own, `<prefix>ds-`. */
+async function runDualStackBed(options: SuiteOptions): Promise<ScenarioOutcome[]> {
+  const result = await runDualStack(`${options.prefix ?? runPrefix(process.pid)}ds-`);
+  const outcome: ScenarioOutcome = { id: DUAL_STACK_ID, layout: 'iptables', family: 'dual', ...result, pass: result.checks.every((c) => c.pass) };
+  options.onOutcome?.(outcome);
+  return [outcome];
+}
+
+/** Every planned run, all beds at the same time; outcomes in plan order (IPv4 first, dual stack last). */
 export async function runSuite(options: SuiteOptions = {}): Promise<ScenarioOutcome[]> {
   const runs = plannedRuns(options);
   const beds = new Map<string, PlannedRun[]>();
@@ -54,7 +74,10 @@ export async function runSuite(options: SuiteOptions = {}): Promise<ScenarioOutc
     beds.set(key, [...(beds.get(key) ?? []), run]);
   }
   // Settled, not Promise.all: a failing bed must not leave the others running unawaited.
-  const results = await Promise.allSettled([...beds].map(([key, bedRuns]) => runBed(key, bedRuns, options)));
+  const results = await Promise.allSettled([
+    ...[...beds].map(([key, bedRuns]) => runBed(key, bedRuns, options)),
+    ...(dualStackPlanned(options) ? [runDualStackBed(options)] : []),
+  ]);
   const failure = results.find((r) => r.status === 'rejected');
   if (failure !== undefined) throw failure.reason;
   return results.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
@@ -87,7 +110,7 @@ async function runBed(key: string, runs: readonly PlannedRun[], options: SuiteOp
 export function tableRows(outcomes: readonly ScenarioOutcome[]): TableRow[] {
   return outcomes.map((o) => ({
     scenario: `${o.id}. ${o.title}`,
-    family: `IPv${o.family}`,
+    family: o.family === 'dual' ? 'IPv4+IPv6' : `IPv${o.family}`,
     layout: o.layout,
     expected: o.expected,
     reported: o.reported,

@@ -264,8 +264,11 @@ export class TestBed {
     return child;
   }
 
-  /** Starts the real `affinity-tester server` in the pod and waits until its UDP port is open. */
-  async startServer(pod: PodPlan): Promise<ServerProcess> {
+  /**
+   * Starts the real `affinity-tester server` in the pod and waits until its UDP port is open.
+   * `host` :: serves both families from one socket (the dual-stack bed).
+   */
+  async startServer(pod: PodPlan, host: string = this.family === 6 ? '::' : '0.0.0.0'): Promise<ServerProcess> {
     const child = this.spawnIn(pod.namespace, [
       process.execPath,
       CLI_PATH,
@@ -275,7 +278,7 @@ export class TestBed {
       '--node-name',
       this.plan.nodeName,
       '--host',
-      this.family === 6 ? '::' : '0.0.0.0',
+      host,
       '--port',
       String(this.plan.servicePort),
       '--http-port',

@@ -9,6 +9,7 @@ import { monotonicClock } from '../common/clock.js';
 import { durationOption, integerOption, numberOption } from '../common/options.js';
 import { terminalStyle } from '../common/terminal-style.js';
 import { interruptOnSignals } from './interrupt.js';
+import { addProtocolOptions, reconnectPolicyOf, type ProtocolFlags } from './protocol-options.js';
 import { discoverTarget, kubeconfigAvailable, startWatch } from './kube-integration.js';
 import { runClient, type ClientRunOptions, type ClientRunResult } from './run.js';
 import { resolveTarget, targetFrom } from './target.js';
@@ -133,7 +134,7 @@ export function runSettingsFrom(flags: RunFlags) {
   } satisfies Partial<ClientRunOptions>;
 }
 
-interface ClientFlags extends RunFlags {
+interface ClientFlags extends RunFlags, ProtocolFlags {
   target?: string;
   watch?: boolean;
   namespace?: string;
@@ -170,7 +171,8 @@ export function registerClientCommand(program: Command, io: CommandIo): void {
           '(default: on when a kubeconfig is found; env: WATCH=true|false)',
       ),
     )
-    .addOption(new Option('--no-watch', 'do not watch the cluster'))
+    .addOption(new Option('--no-watch', 'do not watch the cluster'));
+  addProtocolOptions(command)
     .addOption(new Option('--namespace <name>', "the Service's namespace (default: the kubeconfig context's)").env('NAMESPACE'))
     .addOption(new Option('--service <name>', 'the Service to watch and to discover the target from').env('SERVICE').default('affinity-tester'))
     .addOption(
@@ -237,6 +239,8 @@ async function clientAction(flags: ClientFlags, io: CommandIo): Promise<number> 
       mode: 'client',
       target,
       ...runSettingsFrom(flags),
+      protocol: flags.protocol === 'both' ? 'udp' : flags.protocol,
+      reconnect: reconnectPolicyOf(flags, io.env),
       write,
       style,
       signal: interrupt.signal,

@@ -10,6 +10,7 @@ import type { Session } from './session.js';
 import type { ReportTimeline } from './timeline.js';
 import { lossPercent, roundMs, type RttSummary, type Totals } from './stats.js';
 import type { Limits, Verdict } from './verdict.js';
+import type { ReportConnections } from './connection-report.js';
 
 export interface ReportTotals {
   sessions: number;
@@ -141,6 +142,10 @@ export interface ClientReport {
   cluster: { watched: boolean; events: ReportClusterEvent[]; attributions: Attribution[] };
   /** Per-second figures, older ones coarsened (client/timeline.ts); absent in reports from before it. */
   timeline?: ReportTimeline;
+  /** The transport of the sessions; absent in reports from before TCP (UDP). */
+  protocol?: 'udp' | 'tcp';
+  /** With --protocol tcp: connections lost and reconnected, per pod and step by step. */
+  connections?: ReportConnections;
   /** Set on a report merged from several (`affinity-tester report --json A B`). */
   merged?: MergedFrom;
 }
@@ -230,6 +235,8 @@ export interface ReportInput {
   eventsOmitted: number;
   cluster: ClientReport['cluster'];
   timeline?: ReportTimeline;
+  protocol?: 'udp' | 'tcp';
+  connections?: ReportConnections;
 }
 
 export function totalsForReport(totals: Totals, rtt: RttSummary): ReportTotals {
@@ -287,6 +294,8 @@ export function buildReport(input: ReportInput): ClientReport {
     eventsOmitted: input.eventsOmitted,
     cluster: input.cluster,
     ...(input.timeline === undefined ? {} : { timeline: input.timeline }),
+    ...(input.protocol === undefined ? {} : { protocol: input.protocol }),
+    ...(input.connections === undefined ? {} : { connections: input.connections }),
   };
 }
 

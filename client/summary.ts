@@ -5,6 +5,7 @@ import { formatEndpoint } from '../common/ip-address.js';
 import { formatMs } from './event-lines.js';
 import type { ClientReport } from './report.js';
 import { formatPercent } from './verdict.js';
+import { connectionSummaryLines } from './connection-lines.js';
 
 const ms = formatMs;
 
@@ -39,6 +40,7 @@ export function summaryLines(report: ClientReport, style: ChalkInstance, reportP
     `  address changes ${t.addressChanges}`,
     `  pods            ${report.pods.length === 0 ? 'none answered' : report.pods.map((p) => `${p.pod}${p.node ? ` (${p.node})` : ''}: ${p.sessions} sessions, ${p.replies} replies`).join('; ')}`,
   ];
+  if (report.connections !== undefined) lines.push(...connectionSummaryLines(report.connections));
   if (report.pendingAtStop > 0) {
     lines.push(`  pending         ${report.pendingAtStop} requests were still within their timeout at the stop: not counted lost`);
   }

@@ -11,7 +11,8 @@ import { terminalStyle } from '../common/terminal-style.js';
 import { interruptOnSignals } from './interrupt.js';
 import { addProtocolOptions, reconnectPolicyOf, type ProtocolFlags } from './protocol-options.js';
 import { discoverTarget, kubeconfigAvailable, startWatch } from './kube-integration.js';
-import { runClient, type ClientRunOptions, type ClientRunResult } from './run.js';
+import type { ClientRunOptions, ClientRunResult } from './run.js';
+import { runProtocols } from './protocol-runs.js';
 import { resolveTarget, targetFrom } from './target.js';
 import { exitCodeOf } from './verdict.js';
 
@@ -235,19 +236,12 @@ async function clientAction(flags: ClientFlags, io: CommandIo): Promise<number> 
       else write(style.yellow(`cluster watch off: ${started.reason}`));
     }
 
-    const result = await runClient({
-      mode: 'client',
-      target,
-      ...runSettingsFrom(flags),
-      protocol: flags.protocol === 'both' ? 'udp' : flags.protocol,
-      reconnect: reconnectPolicyOf(flags, io.env),
-      write,
+    const runs = await runProtocols(
+      flags.protocol,
+      { mode: 'client', target, ...runSettingsFrom(flags), reconnect: reconnectPolicyOf(flags, io.env), write, style, signal: interrupt.signal, watch, clock },
       style,
-      signal: interrupt.signal,
-      watch,
-      clock,
-    });
-    return runExitCode(result);
+    );
+    return Math.max(...runs.map((r) => runExitCode(r.result)));
   } finally {
     interrupt.dispose();
     await watch?.close().catch(() => undefined);

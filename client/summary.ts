@@ -28,7 +28,7 @@ export function summaryLines(report: ClientReport, style: ChalkInstance, reportP
   const unattributed = t.lost - t.lostRequests - t.lostReplies;
   const lines = [
     '',
-    style.bold(`Summary (${report.interrupted ? 'interrupted' : 'finished'} after ${formatDuration(report.durationMs)}, target ${formatEndpoint(report.target.host, report.target.port)})`),
+    style.bold(`Summary (${report.interrupted ? 'interrupted' : 'finished'} after ${formatDuration(report.durationMs)}, target ${formatEndpoint(report.target.host, report.target.port)}${report.protocol === 'tcp' ? ' over TCP' : ''})`),
     `  sessions        ${t.sessions}`,
     `  requests        ${t.sent} sent, ${t.received} answered (${t.late} late), ${t.lost} lost = ${formatPercent(t.lossPercent)}`,
     `  lost            ${t.lostRequests} requests, ${t.lostReplies} replies${unattributed > 0 ? `, ${unattributed} unattributed (no server counter, or the pod changed)` : ''}`,

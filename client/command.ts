@@ -13,6 +13,8 @@ import { addProtocolOptions, reconnectPolicyOf, type ProtocolFlags } from './pro
 import { discoverTarget, kubeconfigAvailable, startWatch } from './kube-integration.js';
 import type { ClientRunOptions, ClientRunResult } from './run.js';
 import { runProtocols } from './protocol-runs.js';
+import { addGateOptions, type GateFlags } from './gate-options.js';
+import { runGate } from './gate-run.js';
 import { resolveTarget, targetFrom } from './target.js';
 import { exitCodeOf } from './verdict.js';
 
@@ -135,7 +137,7 @@ export function runSettingsFrom(flags: RunFlags) {
   } satisfies Partial<ClientRunOptions>;
 }
 
-interface ClientFlags extends RunFlags, ProtocolFlags {
+interface ClientFlags extends RunFlags, ProtocolFlags, GateFlags {
   target?: string;
   watch?: boolean;
   namespace?: string;
@@ -173,7 +175,7 @@ export function registerClientCommand(program: Command, io: CommandIo): void {
       ),
     )
     .addOption(new Option('--no-watch', 'do not watch the cluster'));
-  addProtocolOptions(command)
+  addGateOptions(addProtocolOptions(command))
     .addOption(new Option('--namespace <name>', "the Service's namespace (default: the kubeconfig context's)").env('NAMESPACE'))
     .addOption(new Option('--service <name>', 'the Service to watch and to discover the target from').env('SERVICE').default('affinity-tester'))
     .addOption(
@@ -236,11 +238,11 @@ async function clientAction(flags: ClientFlags, io: CommandIo): Promise<number> 
       else write(style.yellow(`cluster watch off: ${started.reason}`));
     }
 
-    const runs = await runProtocols(
-      flags.protocol,
-      { mode: 'client', target, ...runSettingsFrom(flags), reconnect: reconnectPolicyOf(flags, io.env), write, style, signal: interrupt.signal, watch, clock },
-      style,
-    );
+    const run: ClientRunOptions = { mode: 'client', target, ...runSettingsFrom(flags), reconnect: reconnectPolicyOf(flags, io.env), write, style, signal: interrupt.signal, watch, clock };
+    if (flags.untilStable !== undefined) {
+      return await runGate({ protocol: flags.protocol, windowMs: flags.untilStable, maxTries: flags.maxTries, retryWaitMs: flags.retryWait, run, style });
+    }
+    const runs = await runProtocols(flags.protocol, run, style);
     return Math.max(...runs.map((r) => runExitCode(r.result)));
   } finally {
     interrupt.dispose();

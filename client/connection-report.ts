@@ -1,12 +1,11 @@
 // What the report says about TCP connections: totals, the per-pod table, the steps at each stats
 // tick, each session's connection figures, and the host's retransmissions. Built once at the end
 // from the connection states and table; the summary and stats lines are views of the same figures.
-import type { ConnectionCounters, ConnectionEnd, ConnectionState } from './connection-state.js';
+import { emptyConnectionCounters, type ConnectionCounters, type ConnectionEnd, type ConnectionState } from './connection-state.js';
 import type { ConnectionPodRow, ConnectionTable } from './connection-table.js';
 import type { Session } from './session.js';
 
-export interface ReportConnectionTotals extends Omit<ConnectionCounters, 'lostBy'> {
-  lostBy: Record<ConnectionEnd, number>;
+export interface ReportConnectionTotals extends ConnectionCounters {
   /** Sessions that stopped reconnecting (--no-reconnect, or --reconnect-attempts reached). */
   gaveUp: number;
 }
@@ -30,17 +29,7 @@ export function connectionReportOf(input: {
   table: ConnectionTable;
   retransmissions: ReportConnections['retransmissions'];
 }): ReportConnections {
-  const totals: ReportConnectionTotals = {
-    served: 0,
-    lost: 0,
-    lostBy: { reset: 0, closed: 0, timeout: 0, error: 0 },
-    refused: 0,
-    reconnected: 0,
-    moved: 0,
-    downMs: 0,
-    longestDownMs: 0,
-    gaveUp: 0,
-  };
+  const totals: ReportConnectionTotals = { ...emptyConnectionCounters(), gaveUp: 0 };
   const sessions: ReportConnections['sessions'] = [];
   input.states.forEach((state, i) => {
     const c = state.counters;

@@ -64,6 +64,13 @@ export interface ConnectionCounters {
   longestDownMs: number;
 }
 
+/** A session's connection figures before its first connection: all zero. */
+export function emptyConnectionCounters(): ConnectionCounters {
+  return { served: 0, lost: 0, lostBy: emptyEnds(), refused: 0, reconnected: 0, moved: 0, downMs: 0, longestDownMs: 0 };
+}
+
+export const emptyEnds = (): Record<ConnectionEnd, number> => ({ reset: 0, closed: 0, timeout: 0, error: 0 });
+
 export class ConnectionState {
   private phaseNow: ConnectionPhase = 'connecting';
   private answeredOnThis = false;
@@ -73,16 +80,7 @@ export class ConnectionState {
   private failedAttempts = 0;
   /** The session's timed-out count when this connection opened: more means an unanswered request. */
   private timedOutAtOpen = 0;
-  private readonly c: ConnectionCounters = {
-    served: 0,
-    lost: 0,
-    lostBy: { reset: 0, closed: 0, timeout: 0, error: 0 },
-    refused: 0,
-    reconnected: 0,
-    moved: 0,
-    downMs: 0,
-    longestDownMs: 0,
-  };
+  private readonly c = emptyConnectionCounters();
 
   constructor(private readonly policy: ReconnectPolicy) {}
 

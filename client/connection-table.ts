@@ -2,7 +2,7 @@
 // connections each pod holds at every stats tick, and how many were lost on it and reconnected
 // since the tick before. Pure: the connections hand in losses, reconnections and the open count
 // per pod; the report and the stats line read it.
-import type { ConnectionEnd, ConnectionLoss, Reconnection } from './connection-state.js';
+import { emptyEnds, type ConnectionEnd, type ConnectionLoss, type Reconnection } from './connection-state.js';
 
 /** Where a connection was when it was lost and it had never answered. */
 export const NO_POD = '(no answer yet)';
@@ -37,7 +37,7 @@ export class ConnectionTable {
   private row(pod: string): ConnectionPodRow {
     let row = this.rows.get(pod);
     if (row === undefined) {
-      row = { pod, lost: 0, lostBy: { reset: 0, closed: 0, timeout: 0, error: 0 }, landed: 0, movedIn: 0 };
+      row = { pod, lost: 0, lostBy: emptyEnds(), landed: 0, movedIn: 0 };
       this.rows.set(pod, row);
     }
     return row;

@@ -163,3 +163,20 @@ t.test('the connection bound: one over --max-connections is refused and counted,
   t.equal(report.sessions.filter((s) => s.received === 0).length, 1, 'the refused session was never answered');
   t.match(lines.join('\n'), /1 attempts refused or never answered, 1 sessions gave up/);
 });
+
+t.test('a server that answers with something other than STUN: the stream is ended and counted, never served', async (t) => {
+  const { createServer } = await import('node:net');
+  const server = createServer((socket) => socket.on('data', () => socket.write('HTTP/1.1 400 Bad Request\r\n\r\n')));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const port = (server.address() as { port: number }).port;
+  const { report } = await run(port, { sessions: 2, until: (running) => running.connections!.states.every((s) => s.counters.refused >= 2) });
+  const c = report.connections!;
+  t.equal(c.totals.served, 0);
+  t.equal(c.totals.lost, 0);
+  t.ok(c.totals.refused >= 4);
+  // Each attempt ends on the garbage that answers its first request; the run may stop between
+  // the count and that attempt's close, which then is not counted as refused.
+  t.ok([c.totals.refused, c.totals.refused + 1].includes(report.socketErrors['not-stun']!), 'one not-stun per attempt');
+  t.equal(report.totals.received, 0);
+});

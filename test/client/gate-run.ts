@@ -19,7 +19,7 @@ async function runOptions(port: number, lines: string[]): Promise<ClientRunOptio
     sessions: 3,
     rampMs: 20,
     intervalMs: 20,
-    timeoutMs: 300,
+    timeoutMs: 1000,
     payloadSize: 256,
     statsIntervalMs: 1000,
     limits: { maxLoss: 1, maxPodChanges: 0, maxAddressChanges: 0 },

@@ -20,7 +20,7 @@ async function run(port: number, options: { sessions: number; until?: (run: Runn
     target: await resolveTarget({ host: '127.0.0.1', port }),
     rampMs: 20,
     intervalMs: 20,
-    timeoutMs: 200,
+    timeoutMs: 1000,
     payloadSize: 256,
     statsIntervalMs: 100,
     limits: { maxLoss: 1, maxPodChanges: 0, maxAddressChanges: 0 },
@@ -44,7 +44,7 @@ const everyAnswered = (count: number) => (run: RunningClient) => run.sessions.ev
 t.test('a healthy server: every connection serves, none lost, each session on its own connection and port', async (t) => {
   const server = await startTcpStunServer({ host: '127.0.0.1', port: 0, podName: 'pod-a', nodeName: 'node-a' });
   t.teardown(() => server.close());
-  const { report, lines } = await run(server.port, { sessions: 5, until: (running) => everyAnswered(5)(running) && running.connections!.table.steps.length > 0 });
+  const { report, lines } = await run(server.port, { sessions: 5, until: (running) => everyAnswered(5)(running) && running.connections!.table.steps.some((s) => s.open['pod-a'] === 5) });
   t.equal(report.protocol, 'tcp');
   t.equal(report.totals.lost, 0);
   t.equal(report.totals.addressChanges, 0);
@@ -56,7 +56,7 @@ t.test('a healthy server: every connection serves, none lost, each session on it
   t.match(lines.join('\n'), /connections +5 served, 0 lost/);
 });
 
-t.test('a server restart: every connection lost as closed by the server and reconnected, on the new pod, counted exactly', async (t) => {
+t.test('a server restart: every connection lost and reconnected, on the new pod, counted exactly', async (t) => {
   let server = await startTcpStunServer({ host: '127.0.0.1', port: 0, podName: 'pod-a' });
   const port = server.port;
   t.teardown(() => server.close());
@@ -73,7 +73,9 @@ t.test('a server restart: every connection lost as closed by the server and reco
   });
   const c = report.connections!;
   t.equal(c.totals.lost, 6);
-  t.same(c.totals.lostBy, { reset: 0, closed: 6, timeout: 0, error: 0 });
+  // A server that closes a connection with a request still unread in it sends RST, not FIN
+  // (RFC 1122 section 4.2.2.13): closed or reset depends on whether a request was in flight.
+  t.equal(c.totals.lostBy.closed + c.totals.lostBy.reset, 6);
   t.equal(c.totals.reconnected, 6);
   t.equal(c.totals.moved, 6, 'each new connection landed on the other pod');
   t.same(
@@ -86,7 +88,7 @@ t.test('a server restart: every connection lost as closed by the server and reco
   t.equal(report.totals.podChanges, 6);
   t.equal(report.totals.addressChanges, 0, 'a new connection has a new port by design: no address change');
   t.ok(c.sessions.every((s) => s.downMs > 0 && s.downMs === s.longestDownMs), 'each session was down once, for a measured time');
-  t.equal(lines.filter((l) => / connection lost on pod-a: closed by the server$/.test(l)).length, 6);
+  t.equal(lines.filter((l) => / connection lost on pod-a: (closed by the server|reset by peer)$/.test(l)).length, 6);
   t.equal(lines.filter((l) => / reconnected after .* on another pod: pod-a -> pod-b$/.test(l)).length, 6);
 });
 

@@ -10,8 +10,12 @@ import { durationOption, integerOption, numberOption } from '../common/options.j
 import { terminalStyle } from '../common/terminal-style.js';
 import { interruptOnSignals } from './interrupt.js';
 import { discoverTargets, kubeconfigAvailable, startWatch, type DiscoverFamily } from './kube-integration.js';
-import { runClient, type ClientRunOptions, type ClientRunResult } from './run.js';
+import type { ClientRunOptions, ClientRunResult } from './run.js';
 import { parseTarget, resolveTarget, targetFrom, type TargetSpec } from './target.js';
+import { addProtocolOptions, reconnectPolicyOf, type ProtocolFlags } from './protocol-options.js';
+import { runProtocols } from './protocol-runs.js';
+import { addGateOptions, type GateFlags } from './gate-options.js';
+import { runGate } from './gate-run.js';
 import { exitCodeOf } from './verdict.js';
 
 /** Enough for the pod, node, counter, SOFTWARE and FINGERPRINT in an IPv6 reply with long names. */
@@ -133,7 +137,7 @@ export function runSettingsFrom(flags: RunFlags) {
   } satisfies Partial<ClientRunOptions>;
 }
 
-interface ClientFlags extends RunFlags {
+interface ClientFlags extends RunFlags, ProtocolFlags, GateFlags {
   target?: string[];
   family: 'any' | '4' | '6' | 'both';
   watch?: boolean;
@@ -184,7 +188,8 @@ export function registerClientCommand(program: Command, io: CommandIo): void {
           '(default: on when a kubeconfig is found; env: WATCH=true|false)',
       ),
     )
-    .addOption(new Option('--no-watch', 'do not watch the cluster'))
+    .addOption(new Option('--no-watch', 'do not watch the cluster'));
+  addGateOptions(addProtocolOptions(command))
     .addOption(new Option('--namespace <name>', "the Service's namespace (default: the kubeconfig context's)").env('NAMESPACE'))
     .addOption(new Option('--service <name>', 'the Service to watch and to discover the target from').env('SERVICE').default('affinity-tester'))
     .addOption(
@@ -260,18 +265,24 @@ async function clientAction(flags: ClientFlags, io: CommandIo): Promise<number> 
       else write(style.yellow(`cluster watch off: ${started.reason}`));
     }
 
-    const result = await runClient({
+    if (extraTargets.length > 0 && flags.protocol !== 'udp') throw new UsageError('two targets work over UDP only: drop the second --target or use --protocol udp');
+    const run: ClientRunOptions = {
       mode: 'client',
       target: target!,
       ...(extraTargets.length > 0 ? { extraTargets } : {}),
       ...runSettingsFrom(flags),
+      reconnect: reconnectPolicyOf(flags, io.env),
       write,
       style,
       signal: interrupt.signal,
       watch,
       clock,
-    });
-    return runExitCode(result);
+    };
+    if (flags.untilStable !== undefined) {
+      return await runGate({ protocol: flags.protocol, windowMs: flags.untilStable, maxTries: flags.maxTries, retryWaitMs: flags.retryWait, run, style });
+    }
+    const runs = await runProtocols(flags.protocol, run, style);
+    return Math.max(...runs.map((r) => runExitCode(r.result)));
   } finally {
     interrupt.dispose();
     await watch?.close().catch(() => undefined);

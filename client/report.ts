@@ -11,6 +11,7 @@ import type { ReportTimeline } from './timeline.js';
 import { lossPercent, roundMs, type RttSummary, type Totals } from './stats.js';
 import { targetIndexOf } from './target-groups.js';
 import type { Limits, Verdict } from './verdict.js';
+import type { ReportConnections } from './connection-report.js';
 
 export interface ReportTotals {
   sessions: number;
@@ -159,6 +160,10 @@ export interface ClientReport {
   cluster: { watched: boolean; events: ReportClusterEvent[]; attributions: Attribution[] };
   /** Per-second figures, older ones coarsened (client/timeline.ts); absent in reports from before it. */
   timeline?: ReportTimeline;
+  /** The transport of the sessions; absent in reports from before TCP (UDP). */
+  protocol?: 'udp' | 'tcp';
+  /** With --protocol tcp: connections lost and reconnected, per pod and step by step. */
+  connections?: ReportConnections;
   /** Set on a report merged from several (`affinity-tester report --json A B`). */
   merged?: MergedFrom;
 }
@@ -250,6 +255,8 @@ export interface ReportInput {
   timeline?: ReportTimeline;
   /** Several targets: each with its sessions' totals and RTT; session i went to targets[i mod n]. */
   targets?: readonly { target: Omit<ReportTarget, 'totals' | 'pendingAtStop'>; totals: Totals; rtt: RttSummary }[];
+  protocol?: 'udp' | 'tcp';
+  connections?: ReportConnections;
 }
 
 export function totalsForReport(totals: Totals, rtt: RttSummary): ReportTotals {
@@ -314,6 +321,8 @@ export function buildReport(input: ReportInput): ClientReport {
     eventsOmitted: input.eventsOmitted,
     cluster: input.cluster,
     ...(input.timeline === undefined ? {} : { timeline: input.timeline }),
+    ...(input.protocol === undefined ? {} : { protocol: input.protocol }),
+    ...(input.connections === undefined ? {} : { connections: input.connections }),
   };
 }
 

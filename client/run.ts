@@ -15,9 +15,15 @@ import { RequestEncoder } from './request-encoder.js';
 import { openEventLog, RunOutput } from './run-output.js';
 import { Scheduler } from './scheduler.js';
 import { IdentityRegistry } from './serving-identity.js';
-import { Session } from './session.js';
+import { Session, type ReplyOutcome } from './session.js';
+import type { BindingResponse } from '../common/stun/codec.js';
 import type { SessionSocket } from './session-socket.js';
 import { openSessionSockets } from './session-sockets.js';
+import { connectionLossLine, connectionStepLine, reconnectionLine } from './connection-lines.js';
+import { connectionReportOf } from './connection-report.js';
+import type { ReconnectPolicy } from './connection-state.js';
+import { openSessionConnections, type SessionConnections } from './session-connections.js';
+import { readTcpRetransmits, retransmitsBetween } from './tcp-retransmissions.js';
 import { RunEnd } from './run-end.js';
 import { kernelReceiveDrops } from './socket-drops.js';
 import { lossPercent, PeriodTracker, podDistribution, rttSummary, totalsOf } from './stats.js';
@@ -60,6 +66,10 @@ export interface ClientRunOptions {
   recvBufferBytes?: number;
   /** The run's one clock (default monotonicClock); tests pass a fake. */
   clock?: Clock;
+  /** `tcp`: one long-lived connection per session (client/session-connections.ts). Default udp. */
+  protocol?: 'udp' | 'tcp';
+  /** TCP only: when and how often to reconnect (default DEFAULT_RECONNECT). */
+  reconnect?: ReconnectPolicy;
   /** Called once every socket is open, before the first request (tests, the demo). */
   onReady?: (run: RunningClient) => void;
 }
@@ -67,6 +77,8 @@ export interface ClientRunOptions {
 export interface RunningClient {
   readonly sessions: readonly Session[];
   readonly sockets: readonly SessionSocket[];
+  /** With --protocol tcp: the connections (undefined on UDP). */
+  readonly connections?: SessionConnections;
   /** Datagrams that did not decode as a Binding Success Response. */
   readonly undecodable: number;
 }
@@ -87,6 +99,9 @@ function checkWritable(path: string, flag: string): void {
     throw new SetupError('output-unwritable', `cannot write ${flag} ${path}: its directory does not exist or is not writable`);
   }
 }
+
+/** Reconnect after 100 ms, doubling per failed attempt, and give up after 10 attempts in a row. */
+export const DEFAULT_RECONNECT: ReconnectPolicy = { enabled: true, maxAttempts: 10, backoffMs: 100 };
 
 export async function runClient(options: ClientRunOptions): Promise<ClientRunResult> {
   const { target, watch } = options;
@@ -114,22 +129,40 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
   const targets = [target, ...(options.extraTargets ?? [])];
   const rttByTarget = targets.length > 1 ? targets.map(() => new RttHistogram()) : [];
   const byTarget = () => (rttByTarget.length === 0 ? undefined : totalsByTarget(sessions, targets.length));
-  const sockets = await openSessionSockets({
-    sessions,
-    target,
-    ...(options.extraTargets ? { extraTargets: options.extraTargets } : {}),
-    clock,
-    recvBufferBytes: options.recvBufferBytes,
-    onReply: (outcome, response, index) => {
-      if (outcome.rttMs !== undefined) {
-        tracker.recordRtt(outcome.rttMs);
-        rttByTarget[targetIndexOf(index, targets.length)]?.record(outcome.rttMs);
-      }
-      if (outcome.kind === 'answered' || outcome.kind === 'reordered') end.answered();
-      output.reply(response, encoder.size);
-    },
-  });
-  options.onReady?.({ sessions, sockets: sockets.sockets, get undecodable() { return sockets.undecodable; } });
+  const onReply = (outcome: ReplyOutcome, response: BindingResponse, index = 0): void => {
+    if (outcome.rttMs !== undefined) {
+      tracker.recordRtt(outcome.rttMs);
+      rttByTarget[targetIndexOf(index, targets.length)]?.record(outcome.rttMs);
+    }
+    if (outcome.kind === 'answered' || outcome.kind === 'reordered') end.answered();
+    output.reply(response, encoder.size);
+  };
+  const retransmitsAtStart = options.protocol === 'tcp' ? readTcpRetransmits() : undefined;
+  const connections =
+    options.protocol === 'tcp'
+      ? await openSessionConnections({
+          sessions,
+          target,
+          clock,
+          policy: options.reconnect ?? DEFAULT_RECONNECT,
+          onReply,
+          onLoss: (session, loss) => options.write(connectionLossLine(session.number, loss, options.style)),
+          onReconnection: (session, r) => options.write(reconnectionLine(session.number, r, options.style)),
+        })
+      : undefined;
+  const udp =
+    connections === undefined
+      ? await openSessionSockets({
+          sessions,
+          target,
+          ...(options.extraTargets ? { extraTargets: options.extraTargets } : {}),
+          clock,
+          recvBufferBytes: options.recvBufferBytes,
+          onReply,
+        })
+      : undefined;
+  const sockets = connections ?? udp!;
+  options.onReady?.({ sessions, sockets: udp?.sockets ?? [], connections, get undecodable() { return sockets.undecodable; } });
 
   const startedAt = clock();
   output.started(options, encoder.size);
@@ -141,6 +174,8 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
     onDue: (index, now) => {
       const session = sessions[index]!;
       session.expire(now);
+      // A TCP session sends only on an open connection; one with a request past --timeout ends here.
+      if (connections !== undefined && !connections.ready(index, now)) return;
       const sequence = session.send(now);
       sockets.send(index, encoder.encode(session.sessionId, sequence, session.tagOf(sequence)));
     },
@@ -151,6 +186,7 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
     const totals = totalsOf(sessions);
     const targetTotals = byTarget()?.map((figures, i) => ({ label: targetLabel(targets[i]!), totals: figures }));
     output.stats({ time: now, totals, ...tracker.next(totals), pods: podDistribution(sessions), ...(targetTotals ? { targets: targetTotals } : {}) }, { socketErrors: sockets.errors, schedulingLagP99Ms: scheduler.lag.percentile(99) ?? null });
+    if (connections !== undefined) options.write(connectionStepLine(connections.table.step(now, connections.openPerPod()), options.style));
   };
   scheduler.start(startedAt);
   const statsTimer = setInterval(statsTick, options.statsIntervalMs);
@@ -167,8 +203,10 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
   clearInterval(statsTimer);
   const endedAt = clock();
   for (const session of sessions) session.finish(endedAt);
-  const clientSocketDrops = kernelReceiveDrops(sockets.sockets.map((s) => s.localPort));
+  const clientSocketDrops = udp === undefined ? undefined : kernelReceiveDrops(udp.sockets.map((s) => s.localPort));
+  const localPorts = connections?.localPorts ?? udp!.sockets.map((s) => s.localPort);
   sockets.close();
+  if (connections !== undefined) for (const state of connections.states) state.finish(endedAt);
 
   const totals = totalsOf(sessions);
   const targetTotals = byTarget();
@@ -198,10 +236,15 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
     clientSocketDrops,
     socketErrors: sockets.errors,
     sessions,
-    localPorts: sockets.sockets.map((s) => s.localPort),
+    localPorts,
     identities: identities.all(),
     events: output.reportEvents,
     eventsOmitted: output.eventsOmitted,
+    protocol: options.protocol ?? 'udp',
+    connections:
+      connections === undefined
+        ? undefined
+        : connectionReportOf({ sessions, states: connections.states, table: connections.table, retransmissions: retransmitsBetween(retransmitsAtStart, readTcpRetransmits()) }),
     cluster: { watched: watch !== undefined, events: watch?.events().map(reportClusterEventOf) ?? [], attributions: output.attributions },
   });
   const reportError = options.reportFile === undefined ? undefined : writeReport(options.reportFile, report);

@@ -286,6 +286,22 @@ export class Session {
     return { kind, rttMs };
   }
 
+  /**
+   * The flow carrying the requests is gone (a TCP connection ended): what is still pending on it
+   * can never be answered, so it counts lost now, not at its timeout; and the next flow has a new
+   * source port by design, so its reflective address is not counted as a change.
+   */
+  flowEnded(now: number): void {
+    for (let s = Math.max(this.oldestPending, this.nextSequence - WINDOW); s < this.nextSequence; s++) {
+      if (this.state[s & MASK] === State.Pending) this.markLost(s, now);
+    }
+    this.oldestPending = this.nextSequence;
+    this.mappedAddress = undefined;
+    this.mappedPort = -1;
+    this.currentMapped = undefined;
+    if (this.attribution.unsettled) this.attribution.settle();
+  }
+
   /** Counts a datagram that is no reply to this session's requests (or did not decode at all). */
   ignore(): void {
     this.c.ignored++;

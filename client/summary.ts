@@ -6,6 +6,7 @@ import { formatMs } from './event-lines.js';
 import type { ClientReport, ReportTarget } from './report.js';
 import { targetLabel } from './target-groups.js';
 import { formatPercent } from './verdict.js';
+import { connectionSummaryLines } from './connection-lines.js';
 
 const ms = formatMs;
 
@@ -40,7 +41,7 @@ export function summaryLines(report: ClientReport, style: ChalkInstance, reportP
     : `target ${formatEndpoint(report.target.host, report.target.port)}`;
   const lines = [
     '',
-    style.bold(`Summary (${report.interrupted ? 'interrupted' : 'finished'} after ${formatDuration(report.durationMs)}, ${where})`),
+    style.bold(`Summary (${report.interrupted ? 'interrupted' : 'finished'} after ${formatDuration(report.durationMs)}, ${where}${report.protocol === 'tcp' ? ' over TCP' : ''})`),
     `  sessions        ${t.sessions}`,
     `  requests        ${t.sent} sent, ${t.received} answered (${t.late} late), ${t.lost} lost = ${formatPercent(t.lossPercent)}`,
     `  lost            ${t.lostRequests} requests, ${t.lostReplies} replies${unattributed > 0 ? `, ${unattributed} unattributed (no server counter, or the pod changed)` : ''}`,
@@ -53,6 +54,7 @@ export function summaryLines(report: ClientReport, style: ChalkInstance, reportP
     ...(report.targets ?? []).map((target, i) => `  ${i === 0 ? 'by target      ' : '               '} ${targetSummary(target)}`),
     `  pods            ${report.pods.length === 0 ? 'none answered' : report.pods.map((p) => `${p.pod}${p.node ? ` (${p.node})` : ''}: ${p.sessions} sessions, ${p.replies} replies`).join('; ')}`,
   ];
+  if (report.connections !== undefined) lines.push(...connectionSummaryLines(report.connections));
   if (report.pendingAtStop > 0) {
     lines.push(`  pending         ${report.pendingAtStop} requests were still within their timeout at the stop: not counted lost`);
   }

@@ -226,6 +226,19 @@ t.test('the client Job runs several clients with the read-only ServiceAccount an
   t.ok(pod.containers[0].volumeMounts.some((m: any) => m.mountPath === '/reports'), 'the report goes to a writable emptyDir');
 });
 
+t.test('the stability gate Job runs one client with --until-stable settings from its env, UDP and TCP, and no retry of its own', async (t) => {
+  const [gate] = readManifests(join(MANIFEST_ROOT, 'client', 'stability-gate-job.yaml')) as any[];
+  t.equal(gate.kind, 'Job');
+  t.equal(gate.metadata.namespace, 'affinity-tester');
+  t.equal(gate.spec.backoffLimit, 0);
+  const pod = gate.spec.template.spec;
+  t.equal(pod.serviceAccountName, find(base, 'ServiceAccount', 'affinity-tester-client').metadata.name);
+  t.equal(pod.containers[0].args[0], 'client');
+  const env = Object.fromEntries(pod.containers[0].env.map((e: any) => [e.name, e.value]));
+  t.same([env.PROTOCOL, env.UNTIL_STABLE, env.MAX_TRIES, env.RETRY_WAIT], ['both', '30s', '10', '15s']);
+  t.notOk(job.some((o) => o.metadata.name === gate.metadata.name), 'not started by kubectl apply -k manifests/client');
+});
+
 t.test('strategicMerge() merges maps, replaces scalars and lists, and deletes on null', async (t) => {
   t.same(strategicMerge({ a: { b: 1, c: [1, 2] }, d: 1 }, { a: { c: [3] }, d: null, e: 'x' }), { a: { b: 1, c: [3] }, e: 'x' });
 });

@@ -337,3 +337,25 @@ t.test('losses across a pod change, or with a counter that went backwards, stay 
   t.equal(session.lost, 3);
   t.equal(session.counters.lostRequests + session.counters.lostReplies, 0);
 });
+
+t.test('flowEnded() counts the pending requests lost at once, and the next flow\'s new address is no address change', async (t) => {
+  const { session, events } = newSession(2000);
+  session.send(0);
+  session.reply(reply(0), SOURCE, 5);
+  session.send(1000);
+  session.send(1500);
+  session.flowEnded(1600);
+  t.equal(session.lost, 2);
+  t.equal(session.pending, 0);
+  t.equal(session.mapped, undefined);
+  session.send(2000);
+  session.reply(reply(3, { mappedAddress: { family: 4, address: '203.0.113.7', port: 50000 } }), SOURCE, 2010);
+  t.equal(session.counters.addressChanges, 0);
+  t.equal(session.mapped, '203.0.113.7:50000');
+  session.expire(10_000);
+  t.equal(session.lost, 2, 'the requests lost with the flow are not counted again at their timeout');
+  t.same(
+    events.map((e) => e.type),
+    ['established'],
+  );
+});

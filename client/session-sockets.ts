@@ -22,8 +22,8 @@ export interface SessionSocketsOptions {
   clock: Clock;
   /** SO_RCVBUF of each socket (default SESSION_RECV_BUFFER_BYTES). */
   recvBufferBytes?: number;
-  /** Every decoded reply, with what its session made of it. */
-  onReply: (outcome: ReplyOutcome, response: BindingResponse) => void;
+  /** Every decoded reply, with what its session made of it (after the session's events), and when it came. */
+  onReply: (outcome: ReplyOutcome, response: BindingResponse, session: Session, now: number) => void;
 }
 
 export interface SessionSockets {
@@ -60,7 +60,7 @@ export async function openSessionSockets(options: SessionSocketsOptions): Promis
           undecodable++;
           return;
         }
-        onReply(session.reply(decoded.response, source, now), decoded.response);
+        onReply(session.reply(decoded.response, source, now), decoded.response, session, now);
       },
     });
   try {

@@ -44,7 +44,7 @@ class FakeClusterWatch implements ClusterWatch {
   }
 }
 
-t.test('a pod change prints the cluster events just before it, and the report keeps events and attributions', async (t) => {
+t.test('an endpoint removal moves its sessions as expected moves, with the cluster events under their address changes; the verdict is PASS', async (t) => {
   const silent = pino({ level: 'silent' });
   const a = await startStunServer({ host: '127.0.0.1', port: 0, podName: 'pod-a', nodeName: 'node-1', logger: silent, summaryIntervalMs: 0 });
   const b = await startStunServer({ host: '127.0.0.1', port: 0, podName: 'pod-b', nodeName: 'node-2', logger: silent, summaryIntervalMs: 0 });
@@ -70,7 +70,7 @@ t.test('a pod change prints the cluster events just before it, and the report ke
     payloadSize: 256,
     durationMs: 1200,
     statsIntervalMs: 10_000,
-    limits: { maxLoss: 1, maxPodChanges: 0, maxAddressChanges: 0 },
+    limits: { maxLoss: 1, maxViolations: 0, maxStuck: 0 },
     reportFile,
     write: (line) => lines.push(line),
     style: new Chalk({ level: 0 }),
@@ -80,7 +80,7 @@ t.test('a pod change prints the cluster events just before it, and the report ke
       setTimeout(() => {
         // Which pod loses its flows depends on the hash: remove the one that has some.
         const victim = (balancer.flowsPerBackend().get('pod-a') ?? 0) > 0 ? 'pod-a' : 'pod-b';
-        watch.add({ time: clock() - 400, kind: 'endpoint-removed', subject: '10.1.2.3', text: `endpoint 10.1.2.3 (${victim}) removed` });
+        watch.add({ time: clock() - 400, kind: 'endpoint-removed', subject: '10.1.2.3', text: `endpoint 10.1.2.3 (${victim}) removed`, pod: victim });
         watch.add({ time: clock() - 100, kind: 'pod-terminating', subject: victim, text: `${victim} Terminating` });
         balancer.removeBackend(victim);
       }, 500);
@@ -90,8 +90,10 @@ t.test('a pod change prints the cluster events just before it, and the report ke
   t.match(text, /cluster endpoint 10\.1\.2\.3 \(pod-.\) removed/, 'cluster events are logged as they arrive');
   const changeAt = lines.findIndex((l) => l.includes('POD CHANGE'));
   t.ok(changeAt > 0, 'a pod change happened');
-  t.match(lines[changeAt + 1], /^ {2}↳ pod-. Terminating \d+ms before$/, 'newest cluster event first, under the red line');
-  t.match(lines[changeAt + 2], /^ {2}↳ endpoint 10\.1\.2\.3 \(pod-.\) removed \d+ms before$/);
+  t.match(lines[changeAt], /POD CHANGE (pod-.) \(node-\d\) -> pod-. \(node-\d\) \(expected: \1 terminating \d+ms before; silent /, 'classified at once by the latest departure');
+  t.match(lines[changeAt + 1], /ADDRESS CHANGE .* \(with the move pod-. -> pod-.: re-balanced through another node or SNAT; silent /);
+  t.match(lines[changeAt + 2], /^ {2}↳ pod-. Terminating \d+ms before$/, 'newest cluster event first, under the red address line');
+  t.match(lines[changeAt + 3], /^ {2}↳ endpoint 10\.1\.2\.3 \(pod-.\) removed \d+ms before$/);
   const report = JSON.parse(readFileSync(reportFile, 'utf8')) as ClientReport;
   t.equal(report.cluster?.watched, true);
   t.equal(report.cluster?.events.length, 2);
@@ -100,7 +102,18 @@ t.test('a pod change prints the cluster events just before it, and the report ke
   t.equal(first.causes.length, 2);
   t.equal(first.causes[0]!.kind, 'pod-terminating');
   t.ok(first.causes[0]!.beforeMs >= 100);
-  t.equal(runExitCode(result), 1, 'pod changes above --max-pod-changes 0');
+  const breaks = report.breaks!;
+  t.equal(breaks.watched, true);
+  t.ok(report.totals.podChanges > 0);
+  t.strictSame(
+    [breaks.totals.expected, breaks.totals.violations, breaks.totals.addressChanges, breaks.totals.stuck],
+    [report.totals.podChanges, 0, report.totals.addressChanges, 0],
+    'every move expected, none stuck',
+  );
+  t.ok(breaks.findings.every((f) => f.type !== 'move' || (f.class === 'expected' && f.rule === 'watch-departed')));
+  if (report.totals.podChanges >= 2) t.match(text, /\d+ sessions left pod-. \(terminating \d+ms before\): .*; expected/, 'and one grouped line');
+  t.equal(result.verdict.passed, true, result.verdict.broken.join('; '));
+  t.equal(runExitCode(result), 0, 'expected moves never fail a run');
 });
 
 t.test('a plain STUN target is named after the pod the watch maps its IP to', async (t) => {
@@ -127,7 +140,7 @@ t.test('a plain STUN target is named after the pod the watch maps its IP to', as
     payloadSize: 256,
     durationMs: 300,
     statsIntervalMs: 10_000,
-    limits: { maxLoss: 1, maxPodChanges: 0, maxAddressChanges: 0 },
+    limits: { maxLoss: 1, maxViolations: 0, maxStuck: 0 },
     write: (line) => lines.push(line),
     style: new Chalk({ level: 0 }),
     watch: new FakeClusterWatch({ '127.0.0.1': { pod: 'stun-7', node: 'aks-3' } }),
@@ -219,7 +232,7 @@ t.test('a wall-clock step of 2 s mid-run leaves the gap between a cluster event 
     timeoutMs: 1000,
     payloadSize: 256,
     statsIntervalMs: 60_000,
-    limits: { maxLoss: 1, maxPodChanges: 0, maxAddressChanges: 0 },
+    limits: { maxLoss: 1, maxViolations: 0, maxStuck: 0 },
     write: (line) => {
       lines.push(line);
       onLine(line);
@@ -241,8 +254,7 @@ t.test('a wall-clock step of 2 s mid-run leaves the gap between a cluster event 
   controller.abort();
   const result = await done;
   const changeAt = lines.findIndex((l) => l.includes('POD CHANGE'));
-  t.equal(lines[changeAt], '12:00:00.100 session 1 POD CHANGE pod-a (node-1) -> pod-b (node-1) (silent 100ms)');
-  t.equal(lines[changeAt + 1], '  ↳ pod-a Terminating 40ms before');
+  t.equal(lines[changeAt], '12:00:00.100 session 1 POD CHANGE pod-a (node-1) -> pod-b (node-1) (expected: pod-a terminating 40ms before; silent 100ms)');
   t.strictSame(
     result.report.cluster.attributions.map((a) => [a.type, a.time, a.causes.map((c) => [c.kind, c.time, c.beforeMs])]),
     [['pod-change', '2026-01-01T12:00:00.100Z', [['pod-terminating', '2026-01-01T12:00:00.060Z', 40]]]],

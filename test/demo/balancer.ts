@@ -54,3 +54,42 @@ t.test('the demo balancer pins flows, keeps them when a backend is added and reh
   t.not(moved.text.split(':')[1], first.text.split(':')[1], 'a new source port for the rehashed flow');
   t.same([...balancer.flowsPerBackend()], [['y', 1]]);
 });
+
+t.test('the demo balancer leaves stale flows on a removed backend until clearStale(), and restart() forgets every flow', async (t) => {
+  const backendSockets = await Promise.all(
+    ['x', 'y'].map(async (name) => {
+      const socket = createSocket('udp4');
+      socket.on('message', (m, from) => socket.send(Buffer.concat([Buffer.from(`${name}:${from.port}:`), m]), from.port, from.address));
+      await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
+      return { name, socket };
+    }),
+  );
+  const balancer = await DemoBalancer.start({
+    backends: [{ name: 'x', address: '127.0.0.1', port: backendSockets[0]!.socket.address().port }],
+    graceMs: 10,
+  });
+  const client = createSocket('udp4');
+  await new Promise<void>((r) => client.bind(0, '127.0.0.1', r));
+  t.teardown(() => {
+    client.close();
+    balancer.close();
+    for (const b of backendSockets) b.socket.close();
+  });
+  const ask = (): Promise<string> =>
+    new Promise((resolve) => {
+      client.once('message', (m) => resolve(m.toString()));
+      client.send('ping', balancer.port, '127.0.0.1');
+    });
+  const first = await ask();
+  balancer.addBackend({ name: 'y', address: '127.0.0.1', port: backendSockets[1]!.socket.address().port });
+  t.equal(balancer.removeBackend('x', 1), 0, 'its one flow is left as a stale one');
+  t.equal(await ask(), first, 'still sent to the removed backend, from the same port');
+  t.same([...balancer.flowsPerBackend()], [['x', 1]]);
+  t.equal(balancer.clearStale(), 1);
+  const moved = await ask();
+  t.match(moved, /^y:\d+:ping$/);
+  t.equal(balancer.restart(), 1);
+  const restarted = await ask();
+  t.match(restarted, /^y:\d+:ping$/, 'the only backend left');
+  t.not(restarted.split(':')[1], moved.split(':')[1], 'a forgotten flow leaves from a new source port');
+});

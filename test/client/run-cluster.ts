@@ -1,17 +1,18 @@
 // The cluster watch integration with a fake ClusterWatch: no Kubernetes needed.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Chalk } from 'chalk';
 import pino from 'pino';
 import type { ClusterEvent, ClusterWatch, PodIdentity } from '../../common/cluster-events.js';
-import { startStunServer } from '../../server/udp-server.js';
+import { startStunServer, type RunningStunServer } from '../../server/udp-server.js';
 import { DemoBalancer } from '../../demo/balancer.js';
 import { monotonicClock as clock } from '../../common/clock.js';
 import { runClient } from '../../client/run.js';
 import { runExitCode } from '../../client/command.js';
 import type { ClientReport } from '../../client/report.js';
+import type { StuckRecord } from '../../client/break-records.js';
 import { discoverTarget, kubeconfigAvailable, startWatch } from '../../client/kube-integration.js';
 import { watchWanted } from '../../client/command.js';
 
@@ -114,6 +115,84 @@ t.test('an endpoint removal moves its sessions as expected moves, with the clust
   if (report.totals.podChanges >= 2) t.match(text, /\d+ sessions left pod-. \(terminating \d+ms before\): .*; expected/, 'and one grouped line');
   t.equal(result.verdict.passed, true, result.verdict.broken.join('; '));
   t.equal(runExitCode(result), 0, 'expected moves never fail a run');
+});
+
+/** Three pods behind the demo balancer on loopback, and a run of 12 sessions against it with a fake watch. */
+async function balancedRun(
+  t: Test,
+  options: { durationMs: number; timeoutMs?: number; stuckAfterMs?: number; script: (balancer: DemoBalancer, watch: FakeClusterWatch, servers: Map<string, RunningStunServer>) => void },
+) {
+  const silent = pino({ level: 'silent' });
+  const servers = new Map<string, RunningStunServer>();
+  for (const [name, node] of [['pod-a', 'node-1'], ['pod-b', 'node-2'], ['pod-c', 'node-1']] as const) {
+    servers.set(name, await startStunServer({ host: '127.0.0.1', port: 0, podName: name, nodeName: node, logger: silent, summaryIntervalMs: 0 }));
+  }
+  const balancer = await DemoBalancer.start({ backends: [...servers].map(([name, server]) => ({ name, address: '127.0.0.1', port: server.port })) });
+  t.teardown(async () => {
+    balancer.close();
+    await Promise.all([...servers.values()].map((server) => server.close()));
+  });
+  const watch = new FakeClusterWatch();
+  const lines: string[] = [];
+  const result = await runClient({
+    target: { host: '127.0.0.1', address: '127.0.0.1', port: balancer.port, family: 4, endpoint: `127.0.0.1:${balancer.port}` },
+    sessions: 12,
+    rampMs: 50,
+    intervalMs: 50,
+    timeoutMs: options.timeoutMs ?? 300,
+    payloadSize: 256,
+    durationMs: options.durationMs,
+    statsIntervalMs: 10_000,
+    limits: { maxLoss: 100, maxViolations: 0, maxStuck: 0 },
+    stuckAfterMs: options.stuckAfterMs,
+    write: (line) => lines.push(line),
+    style: new Chalk({ level: 0 }),
+    watch,
+    clock,
+    onReady: () => options.script(balancer, watch, servers),
+  });
+  return { result, text: lines.join('\n'), breaks: result.report.breaks! };
+}
+
+t.test('a balancer that forgets every flow while all pods stay gives violations and FAIL', async (t) => {
+  const { result, text, breaks } = await balancedRun(t, { durationMs: 2000, script: (balancer) => setTimeout(() => balancer.restart(), 500) });
+  t.ok(breaks.totals.violations > 0, 'the flows that landed on another pod');
+  t.strictSame([breaks.totals.expected, breaks.totals.stuck, breaks.totals.violations], [0, 0, result.report.totals.podChanges], 'every move a violation, by the watch');
+  t.ok(breaks.findings.every((f) => f.type !== 'move' || f.rule === 'watch-still-ready'));
+  t.match(text, /POD CHANGE (pod-.) \(node-\d\) -> pod-. \(node-\d\) \(violation: \1 still ready; silent /);
+  t.equal(result.verdict.passed, false);
+  t.match(result.verdict.broken[0], /^\d+ violations?: sessions moved off a pod still in the Service \(--max-violations 0\)$/);
+  t.equal(runExitCode(result), 1);
+});
+
+t.test('a flow left on a removed pod is reported STUCK with its pod and cause, and RECOVERED as an expected move once cleared', async (t) => {
+  let stale = 0;
+  const { result, text, breaks } = await balancedRun(t, {
+    durationMs: 3000,
+    timeoutMs: 200,
+    stuckAfterMs: 600,
+    script: (balancer, watch, servers) =>
+      setTimeout(() => {
+        // The pod with the most flows, so at least one moves and one stays.
+        const [victim, flows] = [...balancer.flowsPerBackend()].sort((a, b) => b[1] - a[1])[0]!;
+        stale = Math.floor(flows / 2);
+        watch.add({ time: clock(), kind: 'endpoint-removed', subject: '10.1.2.3', text: `endpoint 10.1.2.3 (${victim}) removed`, pod: victim });
+        balancer.removeBackend(victim, stale);
+        void servers.get(victim)!.close();
+        setTimeout(() => balancer.clearStale(), 1500);
+      }, 400),
+  });
+  t.ok(stale >= 1);
+  t.equal(breaks.totals.stuck, stale, 'exactly the stale flows');
+  t.equal(breaks.totals.violations, 0);
+  t.match(text, /STUCK on (pod-.) \(node-\d\): unanswered for .* its pod \1 was removed from the Service .* ago and the session never moved: a stale conntrack entry still sends it to the removed pod/);
+  t.match(text, /RECOVERED after .* stuck: answered by pod-. \(node-\d\) \(moved from pod-.\)/);
+  const ends = breaks.findings.filter((f): f is StuckRecord => f.type === 'stuck-end');
+  t.equal(ends.length, stale);
+  t.ok(ends.every((f) => f.recovered === true && f.durationMs! >= 600 && f.durationMs! < 2000), 'recovered once cleared, about 1.5 s after the removal');
+  t.ok(breaks.findings.every((f) => f.type !== 'move' || f.class === 'expected'));
+  t.equal(result.verdict.passed, false);
+  t.match(result.verdict.broken.join('; '), /stuck sessions?: unanswered while the Service answered others \(--max-stuck 0\)/);
 });
 
 t.test('a plain STUN target is named after the pod the watch maps its IP to', async (t) => {

@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { createSocket } from 'node:dgram';
 import { DemoBalancer, pickBackend, type Backend } from '../../demo/balancer.js';
 
@@ -18,7 +18,8 @@ t.test('pickBackend() is stable for a flow and spreads a removed backend over al
   t.same([...moved].sort(), ['a', 'c', 'd'], "b's flows spread over every remaining backend");
 });
 
-t.test('the demo balancer pins flows, keeps them when a backend is added and rehashes them when theirs is removed', async (t) => {
+/** Backends x and y that echo with their name and the port they saw, the balancer with x only, and a client socket. */
+async function echoBehindBalancer(t: Test) {
   const backendSockets = await Promise.all(
     ['x', 'y'].map(async (name) => {
       const socket = createSocket('udp4');
@@ -38,6 +39,11 @@ t.test('the demo balancer pins flows, keeps them when a backend is added and reh
     balancer.close();
     for (const b of backendSockets) b.socket.close();
   });
+  return { backendSockets, balancer, client };
+}
+
+t.test('the demo balancer pins flows, keeps them when a backend is added and rehashes them when theirs is removed', async (t) => {
+  const { backendSockets, balancer, client } = await echoBehindBalancer(t);
   const ask = (): Promise<{ text: string; fromPort: number }> =>
     new Promise((resolve) => {
       client.once('message', (m, from) => resolve({ text: m.toString(), fromPort: from.port }));
@@ -56,25 +62,7 @@ t.test('the demo balancer pins flows, keeps them when a backend is added and reh
 });
 
 t.test('the demo balancer leaves stale flows on a removed backend until clearStale(), and restart() forgets every flow', async (t) => {
-  const backendSockets = await Promise.all(
-    ['x', 'y'].map(async (name) => {
-      const socket = createSocket('udp4');
-      socket.on('message', (m, from) => socket.send(Buffer.concat([Buffer.from(`${name}:${from.port}:`), m]), from.port, from.address));
-      await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
-      return { name, socket };
-    }),
-  );
-  const balancer = await DemoBalancer.start({
-    backends: [{ name: 'x', address: '127.0.0.1', port: backendSockets[0]!.socket.address().port }],
-    graceMs: 10,
-  });
-  const client = createSocket('udp4');
-  await new Promise<void>((r) => client.bind(0, '127.0.0.1', r));
-  t.teardown(() => {
-    client.close();
-    balancer.close();
-    for (const b of backendSockets) b.socket.close();
-  });
+  const { backendSockets, balancer, client } = await echoBehindBalancer(t);
   const ask = (): Promise<string> =>
     new Promise((resolve) => {
       client.once('message', (m) => resolve(m.toString()));

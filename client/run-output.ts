@@ -2,8 +2,8 @@
 // command chose it), the NDJSON event log, loss-burst throttling, the cluster events just before
 // each break, the classified breaks and their grouped lines, and the warnings. It also keeps what
 // the report lists (events, attributions, break findings and groups), so the screen and the file
-// are fed by the same calls. Time comes from the run's clock; the lines
-// go to `write`, so a test passes a fake of both.
+// are fed by the same calls. Time comes from the run's clock; the lines go to `write`, so a test
+// passes a fake of both.
 import { Chalk, type ChalkInstance } from 'chalk';
 import pino from 'pino';
 import type { Clock } from '../common/clock.js';
@@ -180,9 +180,9 @@ export class RunOutput {
     this.burstLines = 0;
     this.burstLinesHeld = 0;
     write(statsLine(snapshot, style));
-    const { totals, period, rtt, pods } = snapshot;
+    const { totals, period, rtt, pods, breaks } = snapshot;
     const socketErrors = Object.values(extra.socketErrors).reduce((sum, n) => sum + n, 0);
-    eventLog?.info({ event: 'stats', at: now, totals, period, rtt, pods, socketErrors, schedulingLagP99Ms: extra.schedulingLagP99Ms }, statsLine(snapshot, plain));
+    eventLog?.info({ event: 'stats', at: now, totals, period, rtt, pods, breaks, socketErrors, schedulingLagP99Ms: extra.schedulingLagP99Ms }, statsLine(snapshot, plain));
     if (period.sent > 0 && period.lossPercent > maxLossPercent) {
       write(
         style.yellow(

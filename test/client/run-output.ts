@@ -131,7 +131,7 @@ t.test('stats() prints the period loss above --max-loss with its cluster events,
   t.match(lines[0], /^09:00:10\.000 stats {2}sessions 0 established/);
   t.equal(lines[1], "09:00:10.000 LOSS BURST: 10.00% of the last period's requests timed out (--max-loss 5%)");
   t.equal(lines[2], '  ↳ endpoint e removed 500ms before');
-  t.match(logged[0]![0], { event: 'stats', at: T0 + 10_000, socketErrors: 4, schedulingLagP99Ms: 0.25 });
+  t.match(logged[0]![0], { event: 'stats', at: T0 + 10_000, socketErrors: 4, schedulingLagP99Ms: 0.25, breaks: { violations: 0, stuck: 0 } });
   t.strictSame(output.attributions.map((a) => [a.type, a.session]), [['period-loss', null]]);
   output.stats(snapshot(T0 + 20_000, 100, 5), { socketErrors: {}, schedulingLagP99Ms: null });
   t.equal(lines.length, 4, 'at --max-loss exactly: only the stats line');

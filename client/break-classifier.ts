@@ -12,7 +12,7 @@
 // DEFAULT_WATCH_LAG_MS.
 import type { ClusterEvent } from '../common/cluster-events.js';
 import { formatDuration } from '../common/duration.js';
-import { plural } from '../common/plural.js';
+import { plural } from '../common/format.js';
 import type { AddressChangeEvent, PodChangeEvent, ServingIdentity, SessionEvent } from './events.js';
 import { departureWords, isNodeDeparture, PodDepartures, type Departure } from './pod-departures.js';
 

@@ -4,7 +4,7 @@
 // text without colour.
 import type { ChalkInstance } from 'chalk';
 import { formatDuration } from '../common/duration.js';
-import { plural } from '../common/plural.js';
+import { plural } from '../common/format.js';
 import { isInferred, type BreakCounts, type BreakFinding, type MoveClass, type PodBreakCounts } from './break-classifier.js';
 import type { BreakGroup } from './break-groups.js';
 import { clockTime } from './event-lines.js';

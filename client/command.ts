@@ -16,7 +16,8 @@ import { addProtocolOptions, reconnectPolicyOf, type ProtocolFlags } from './pro
 import { runProtocols } from './protocol-runs.js';
 import { addGateOptions, type GateFlags } from './gate-options.js';
 import { runGate } from './gate-run.js';
-import { exitCodeOf } from './verdict.js';
+import { DEFAULT_STUCK_AFTER_MS } from './break-classifier.js';
+import { DEFAULT_MAX_STUCK, DEFAULT_MAX_VIOLATIONS, exitCodeOf } from './verdict.js';
 
 /** Enough for the pod, node, counter, SOFTWARE and FINGERPRINT in an IPv6 reply with long names. */
 export const DEFAULT_PAYLOAD_SIZE = 256;
@@ -45,8 +46,12 @@ export interface RunFlags {
   events?: string;
   report: string;
   maxLoss: number;
-  maxPodChanges: number;
-  maxAddressChanges: number;
+  maxViolations: number;
+  maxStuck: number;
+  stuckAfter: number;
+  /** Undefined: no limit. */
+  maxPodChanges?: number;
+  maxAddressChanges?: number;
 }
 
 /** The flags a run takes, shared by `client` and `demo` (which only changes the defaults). */
@@ -88,15 +93,33 @@ export function addRunOptions(command: Command, defaults: RunDefaults): Command 
         .argParser(numberOption(0, 100)),
     )
     .addOption(
-      new Option('--max-pod-changes <n>', 'exit 1 if sessions changed pod more often than this, in total')
-        .env('MAX_POD_CHANGES')
-        .default(0)
+      new Option('--max-violations <n>', 'exit 1 if more sessions than this moved off a pod that was still in the Service')
+        .env('MAX_VIOLATIONS')
+        .default(DEFAULT_MAX_VIOLATIONS)
         .argParser(integerOption(0)),
     )
     .addOption(
-      new Option('--max-address-changes <n>', 'exit 1 if reflective addresses changed more often than this, in total')
+      new Option('--max-stuck <n>', 'exit 1 if more sessions than this were stuck (unanswered for --stuck-after while others were answered)')
+        .env('MAX_STUCK')
+        .default(DEFAULT_MAX_STUCK)
+        .argParser(integerOption(0)),
+    )
+    .addOption(
+      duration(
+        '--stuck-after <duration>',
+        'STUCK_AFTER',
+        'a session unanswered this long while the Service answers other sessions is stuck (longer than --timeout)',
+        `${DEFAULT_STUCK_AFTER_MS / 1000}s`,
+      ),
+    )
+    .addOption(
+      new Option('--max-pod-changes <n>', 'stricter: exit 1 if sessions changed pod more often than this, expected moves included (default: no limit)')
+        .env('MAX_POD_CHANGES')
+        .argParser(integerOption(0)),
+    )
+    .addOption(
+      new Option('--max-address-changes <n>', 'stricter: exit 1 if reflective addresses changed more often than this, in total (default: no limit)')
         .env('MAX_ADDRESS_CHANGES')
-        .default(0)
         .argParser(integerOption(0)),
     );
 }
@@ -119,6 +142,8 @@ export function checkRunFlags(flags: RunFlags): void {
   if (flags.timeout < 1) throw new UsageError('--timeout must be at least 1ms');
   if (flags.statsInterval < 100) throw new UsageError('--stats-interval must be at least 100ms');
   if (flags.duration !== undefined && flags.duration < 1) throw new UsageError('--duration must be at least 1ms');
+  // A shorter one would mark slow but healthy replies as stuck.
+  if (flags.stuckAfter <= flags.timeout) throw new UsageError('--stuck-after must be longer than --timeout');
 }
 
 /** The part of a run's options that comes straight from the shared flags. */
@@ -131,7 +156,14 @@ export function runSettingsFrom(flags: RunFlags) {
     payloadSize: flags.payloadSize,
     durationMs: flags.duration,
     statsIntervalMs: flags.statsInterval,
-    limits: { maxLoss: flags.maxLoss, maxPodChanges: flags.maxPodChanges, maxAddressChanges: flags.maxAddressChanges },
+    stuckAfterMs: flags.stuckAfter,
+    limits: {
+      maxLoss: flags.maxLoss,
+      maxViolations: flags.maxViolations,
+      maxStuck: flags.maxStuck,
+      ...(flags.maxPodChanges === undefined ? {} : { maxPodChanges: flags.maxPodChanges }),
+      ...(flags.maxAddressChanges === undefined ? {} : { maxAddressChanges: flags.maxAddressChanges }),
+    },
     reportFile: flags.report === '' ? undefined : flags.report,
     eventsFile: flags.events,
   } satisfies Partial<ClientRunOptions>;
@@ -155,16 +187,21 @@ Dual stack: give --target twice (one address per family, or any two targets), or
 with discovery; sessions are split round robin, each keeps its target, and the stats lines, the
 summary and the report (targets, and each session's target) show each target apart.
 
-Output: one line when each session is established; a red line for every pod change
-(pod-a (node-1) -> pod-b (node-2)) and reflective address change (ip:port -> ip:port), with how
-long the session had been silent; a stats line every --stats-interval; a summary and the JSON
-report at the end (also on Ctrl-C; a second Ctrl-C quits at once). Requests still within their
-timeout when the run stops are reported as pending, not lost. Colours only on a terminal, never
-with NO_COLOR.
+Output: one line when each session is established; a line for every pod change with its class:
+red "(violation: pod-b still ready)" when the pod it left was still in the Service, yellow
+"(expected: pod-b removed 400ms before)" when it had left (from the cluster watch, or inferred
+from the run without one); a red line for every reflective address change (a NAT rebinding on the
+same pod, or with a pod change); a red STUCK line when a session goes unanswered for
+--stuck-after while others are answered, and a RECOVERED line when it is answered again; one
+grouped line when many sessions leave a pod together; a stats line every --stats-interval; a
+summary and the JSON report at the end (also on Ctrl-C; a second Ctrl-C quits at once). Requests
+still within their timeout when the run stops are reported as pending, not lost. Colours only on
+a terminal, never with NO_COLOR.
 
-Exit codes: 0 within --max-loss, --max-pod-changes and --max-address-changes; 1 when a limit was
-broken (the summary says which); 2 for usage or set-up errors (bad flag, unresolvable target, too
-few file descriptors: each session needs one).`;
+Exit codes: 0 within --max-violations, --max-stuck and --max-loss (and --max-pod-changes and
+--max-address-changes when given); expected moves never fail a run. 1 when a limit was broken
+(the summary says which); 2 for usage or set-up errors (bad flag, unresolvable target, too few
+file descriptors: each session needs one).`;
 
 export function registerClientCommand(program: Command, io: CommandIo): void {
   const command = program

@@ -10,7 +10,8 @@ import type { Session } from './session.js';
 import type { ReportTimeline } from './timeline.js';
 import { lossPercent, roundMs, type RttSummary, type Totals } from './stats.js';
 import { targetIndexOf } from './target-groups.js';
-import type { Limits, Verdict } from './verdict.js';
+import type { ReportBreaks } from './break-records.js';
+import type { AffinityLimits, Verdict } from './verdict.js';
 import type { ReportConnections } from './connection-report.js';
 
 export interface ReportTotals {
@@ -134,8 +135,12 @@ export interface ClientReport {
     payloadSize: number;
     durationMs: number | null;
     maxLossPercent: number;
-    maxPodChanges: number;
-    maxAddressChanges: number;
+    maxViolations: number;
+    maxStuck: number;
+    stuckAfterMs: number;
+    /** null: no limit (the default). */
+    maxPodChanges: number | null;
+    maxAddressChanges: number | null;
   };
   verdict: { passed: boolean; broken: string[]; note?: string };
   totals: ReportTotals;
@@ -158,6 +163,8 @@ export interface ClientReport {
   eventsOmitted: number;
   /** What the cluster did (with --watch); `watched: false` and empty lists without a watch. */
   cluster: { watched: boolean; events: ReportClusterEvent[]; attributions: Attribution[] };
+  /** Every break classified: expected moves, violations, address changes, stuck sessions; absent in reports from before it. */
+  breaks?: ReportBreaks;
   /** Per-second figures, older ones coarsened (client/timeline.ts); absent in reports from before it. */
   timeline?: ReportTimeline;
   /** The transport of the sessions; absent in reports from before TCP (UDP). */
@@ -205,7 +212,8 @@ export interface RunSettings {
   rampMs: number;
   payloadSize: number;
   durationMs?: number;
-  limits: Limits;
+  limits: AffinityLimits;
+  stuckAfterMs: number;
 }
 
 export function reportSettingsOf(run: RunSettings): ClientReport['settings'] {
@@ -217,8 +225,11 @@ export function reportSettingsOf(run: RunSettings): ClientReport['settings'] {
     payloadSize: run.payloadSize,
     durationMs: run.durationMs ?? null,
     maxLossPercent: run.limits.maxLoss,
-    maxPodChanges: run.limits.maxPodChanges,
-    maxAddressChanges: run.limits.maxAddressChanges,
+    maxViolations: run.limits.maxViolations,
+    maxStuck: run.limits.maxStuck,
+    stuckAfterMs: run.stuckAfterMs,
+    maxPodChanges: run.limits.maxPodChanges ?? null,
+    maxAddressChanges: run.limits.maxAddressChanges ?? null,
   };
 }
 
@@ -252,6 +263,7 @@ export interface ReportInput {
   events: readonly ReportEvent[];
   eventsOmitted: number;
   cluster: ClientReport['cluster'];
+  breaks: ReportBreaks;
   timeline?: ReportTimeline;
   /** Several targets: each with its sessions' totals and RTT; session i went to targets[i mod n]. */
   targets?: readonly { target: Omit<ReportTarget, 'totals' | 'pendingAtStop'>; totals: Totals; rtt: RttSummary }[];
@@ -320,6 +332,7 @@ export function buildReport(input: ReportInput): ClientReport {
     events: [...input.events],
     eventsOmitted: input.eventsOmitted,
     cluster: input.cluster,
+    breaks: input.breaks,
     ...(input.timeline === undefined ? {} : { timeline: input.timeline }),
     ...(input.protocol === undefined ? {} : { protocol: input.protocol }),
     ...(input.connections === undefined ? {} : { connections: input.connections }),

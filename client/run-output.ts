@@ -1,14 +1,19 @@
 // Everything a person or a file sees while a run goes on: the human lines (with colour when the
 // command chose it), the NDJSON event log, loss-burst throttling, the cluster events just before
-// each break, and the warnings. It also keeps what the report lists (events and attributions), so
-// the screen and the file are fed by the same calls. Time comes from the run's clock; the lines
-// go to `write`, so a test passes a fake of both.
+// each break, the classified breaks and their grouped lines, and the warnings. It also keeps what
+// the report lists (events, attributions, break findings and groups), so the screen and the file
+// are fed by the same calls. Time comes from the run's clock; the lines go to `write`, so a test
+// passes a fake of both.
 import { Chalk, type ChalkInstance } from 'chalk';
 import pino from 'pino';
 import type { Clock } from '../common/clock.js';
 import type { ClusterEvent, ClusterWatch } from '../common/cluster-events.js';
 import { SetupError } from '../common/errors.js';
 import type { BindingResponse } from '../common/stun/codec.js';
+import type { BreakFinding } from './break-classifier.js';
+import { BreakGroups, type BreakGroup } from './break-groups.js';
+import { breakFindingLine, breakGroupLine } from './break-lines.js';
+import { breakGroupRecordOf, breakRecordOf, type BreakGroupRecord, type BreakRecord } from './break-records.js';
 import { attributionLine, clockTime, clusterEventLine, sessionEventLine } from './event-lines.js';
 import type { SessionEvent } from './events.js';
 import { MAX_REPORT_EVENTS, reportClusterEventOf, reportEventOf, type Attribution, type ClientReport, type ReportEvent } from './report.js';
@@ -52,8 +57,8 @@ const ATTRIBUTION_LIMIT = 3;
 const ATTRIBUTION_WINDOW_MS = 30_000;
 /**
  * Loss-burst lines printed per stats period; the rest are counted in one line (and all go to the
- * NDJSON log), so a dead target does not scroll 10,000 identical lines. Pod and address changes
- * are always printed, every one.
+ * NDJSON log), so a dead target does not scroll 10,000 identical lines. Classified breaks (moves,
+ * address changes, stuck and recovered sessions) are always printed, every one.
  */
 export const LOSS_BURST_LINES_PER_PERIOD = 10;
 
@@ -73,6 +78,12 @@ export class RunOutput {
   eventsOmitted = 0;
   /** Breaks with the cluster events just before them (with a watch). */
   readonly attributions: Attribution[] = [];
+  /** Classified breaks for the report, at most MAX_REPORT_EVENTS. */
+  readonly breakFindings: BreakRecord[] = [];
+  /** Findings beyond MAX_REPORT_EVENTS (the classifier's counts still have them). */
+  findingsOmitted = 0;
+  readonly breakGroups: BreakGroupRecord[] = [];
+  private readonly groups = new BreakGroups();
   private burstLines = 0;
   private burstLinesHeld = 0;
   private truncationWarned = false;
@@ -93,17 +104,52 @@ export class RunOutput {
     );
   }
 
-  /** A session event: printed (loss bursts up to LOSS_BURST_LINES_PER_PERIOD a period), logged, kept for the report. */
+  /**
+   * A session event: logged and kept for the report; printed when established or a loss burst
+   * (up to LOSS_BURST_LINES_PER_PERIOD a period). Pod and address changes are printed as classified
+   * breaks (breakFinding), so here only the cluster events under an address change's line are.
+   */
   session(event: SessionEvent): void {
     const { write, style, eventLog } = this.options;
-    const shown = event.type !== 'loss-burst' || this.burstLines++ < LOSS_BURST_LINES_PER_PERIOD;
-    if (shown) write(sessionEventLine(event, style));
-    else this.burstLinesHeld++;
+    const held = event.type === 'loss-burst' && this.burstLines++ >= LOSS_BURST_LINES_PER_PERIOD;
+    if (held) this.burstLinesHeld++;
+    else if (event.type === 'established' || event.type === 'loss-burst') write(sessionEventLine(event, style));
     eventLog?.info({ event: event.type, at: event.time, session: event.session, ...eventFields(event) }, sessionEventLine(event, plain));
     if (event.type === 'established') return;
     if (this.reportEvents.length < MAX_REPORT_EVENTS) this.reportEvents.push(reportEventOf(event));
     else this.eventsOmitted++;
-    this.attribute(event.type, event.session, event.time, shown);
+    // A move's line can come seconds later, when its class is final, and names the cause that decided it.
+    this.attribute(event.type, event.session, event.time, !held && event.type !== 'pod-change');
+  }
+
+  /**
+   * A classified break: printed, every one (violations, address changes and stuck sessions red,
+   * expected moves and recoveries yellow), logged, kept for the report; moves also join a group.
+   */
+  breakFinding(finding: BreakFinding): void {
+    if (finding.type === 'move') this.groups.add(finding);
+    this.options.write(breakFindingLine(finding, this.options.style));
+    const record = breakRecordOf(finding);
+    this.options.eventLog?.info({ event: 'break', at: finding.time, ...record }, breakFindingLine(finding, plain));
+    if (this.breakFindings.length < MAX_REPORT_EVENTS) this.breakFindings.push(record);
+    else this.findingsOmitted++;
+  }
+
+  /** The groups of moves complete at `now` (the run calls it every BREAK_TICK_MS). */
+  breakTick(now: number): void {
+    for (const group of this.groups.tick(now)) this.breakGroup(group);
+  }
+
+  /** At the end of the run, after the classifier's last findings: the groups still open. */
+  breakEnd(): void {
+    for (const group of this.groups.flush()) this.breakGroup(group);
+  }
+
+  private breakGroup(group: BreakGroup): void {
+    this.options.write(breakGroupLine(group, this.options.style));
+    const record = breakGroupRecordOf(group);
+    this.options.eventLog?.info({ event: 'break-group', at: group.time, ...record }, breakGroupLine(group, plain));
+    this.breakGroups.push(record);
   }
 
   /** A cluster event as the watch sees it. */
@@ -138,10 +184,10 @@ export class RunOutput {
     this.burstLinesHeld = 0;
     write(statsLine(snapshot, style));
     for (const target of snapshot.targets ?? []) write(targetStatsLine(target, style));
-    const { totals, period, rtt, pods, targets } = snapshot;
+    const { totals, period, rtt, pods, breaks, targets } = snapshot;
     const socketErrors = Object.values(extra.socketErrors).reduce((sum, n) => sum + n, 0);
     eventLog?.info(
-      { event: 'stats', at: now, totals, period, rtt, pods, socketErrors, schedulingLagP99Ms: extra.schedulingLagP99Ms, ...(targets ? { targets } : {}) },
+      { event: 'stats', at: now, totals, period, rtt, pods, breaks, socketErrors, schedulingLagP99Ms: extra.schedulingLagP99Ms, ...(targets ? { targets } : {}) },
       statsLine(snapshot, plain),
     );
     if (period.sent > 0 && period.lossPercent > maxLossPercent) {

@@ -8,6 +8,7 @@ import { monotonicClock, type Clock } from '../common/clock.js';
 import type { ClusterWatch } from '../common/cluster-events.js';
 import { SetupError } from '../common/errors.js';
 import { newRunId, sessionIdOf } from '../common/stun/transaction-id.js';
+import { BreakClassifier, settleWindowMs } from './break-classifier.js';
 import { TypedEmitter, type ClientEvents } from './events.js';
 import { checkDescriptors } from './file-descriptors.js';
 import { buildReport, reportClusterEventOf, reportSchedulingOf, writeReport, type ClientReport } from './report.js';
@@ -30,7 +31,13 @@ import { lossPercent, PeriodTracker, podDistribution, rttSummary, totalsOf } fro
 import type { ResolvedTarget } from './target.js';
 import { RttHistogram } from './rtt-histogram.js';
 import { targetIndexOf, targetLabel, totalsByTarget } from './target-groups.js';
-import { verdictOf, type Limits, type Verdict } from './verdict.js';
+import { affinityVerdictOf, type AffinityLimits, type Verdict } from './verdict.js';
+
+/**
+ * How often stuck sessions are looked for and waiting moves decided: a STUCK line comes within a
+ * quarter of a second of the crossing, well below the 1 s window of the grouped lines.
+ */
+export const BREAK_TICK_MS = 250;
 
 export interface ClientRunOptions {
   mode?: 'client' | 'demo';
@@ -49,7 +56,9 @@ export interface ClientRunOptions {
   /** Stop after this long; undefined runs until `signal` aborts. */
   durationMs?: number;
   statsIntervalMs: number;
-  limits: Limits;
+  limits: AffinityLimits;
+  /** --stuck-after (default DEFAULT_STUCK_AFTER_MS). */
+  stuckAfterMs?: number;
   /** Where the JSON report goes; undefined writes none. */
   reportFile?: string;
   /** NDJSON (pino) log of every event and stats line. */
@@ -111,8 +120,18 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
   if (options.eventsFile !== undefined) checkWritable(options.eventsFile, '--events');
   const eventLog = options.eventsFile === undefined ? undefined : openEventLog(options.eventsFile);
   const output = new RunOutput({ write: options.write, style: options.style, clock, eventLog, watch, maxLossPercent: options.limits.maxLoss });
+  const classifier = new BreakClassifier({
+    sessions: options.sessions,
+    watched: watch !== undefined,
+    settleMs: settleWindowMs(options.intervalMs, options.timeoutMs),
+    stuckAfterMs: options.stuckAfterMs,
+    emit: (finding) => output.breakFinding(finding),
+  });
   const emitter = new TypedEmitter<ClientEvents>((error, name) => output.internalError(error, String(name)));
+  // The classifier first: an address change's classified line then comes before its cluster events.
+  emitter.on('session', (event) => classifier.sessionEvent(event));
   emitter.on('session', (event) => output.session(event));
+  emitter.on('cluster', (event) => classifier.clusterEvent(event));
   emitter.on('cluster', (event) => output.cluster(event));
   watch?.onEvent((event) => emitter.emit('cluster', event));
 
@@ -129,10 +148,12 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
   const targets = [target, ...(options.extraTargets ?? [])];
   const rttByTarget = targets.length > 1 ? targets.map(() => new RttHistogram()) : [];
   const byTarget = () => (rttByTarget.length === 0 ? undefined : totalsByTarget(sessions, targets.length));
-  const onReply = (outcome: ReplyOutcome, response: BindingResponse, index = 0): void => {
+  const onReply = (outcome: ReplyOutcome, response: BindingResponse, session: Session, now: number, index: number): void => {
     if (outcome.rttMs !== undefined) {
       tracker.recordRtt(outcome.rttMs);
       rttByTarget[targetIndexOf(index, targets.length)]?.record(outcome.rttMs);
+      // After session.reply(), so the pod and address changes it emitted came first.
+      classifier.reply(session.number, session.identity!, now - outcome.rttMs, now);
     }
     if (outcome.kind === 'answered' || outcome.kind === 'reordered') end.answered();
     output.reply(response, encoder.size);
@@ -177,6 +198,7 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
       // A TCP session sends only on an open connection; one with a request past --timeout ends here.
       if (connections !== undefined && !connections.ready(index, now)) return;
       const sequence = session.send(now);
+      classifier.sent(session.number, now);
       sockets.send(index, encoder.encode(session.sessionId, sequence, session.tagOf(sequence)));
     },
   });
@@ -185,11 +207,19 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
     for (const session of sessions) session.expire(now);
     const totals = totalsOf(sessions);
     const targetTotals = byTarget()?.map((figures, i) => ({ label: targetLabel(targets[i]!), totals: figures }));
-    output.stats({ time: now, totals, ...tracker.next(totals), pods: podDistribution(sessions), ...(targetTotals ? { targets: targetTotals } : {}) }, { socketErrors: sockets.errors, schedulingLagP99Ms: scheduler.lag.percentile(99) ?? null });
+    output.stats(
+      { time: now, totals, ...tracker.next(totals), pods: podDistribution(sessions), breaks: classifier.counts().total, ...(targetTotals ? { targets: targetTotals } : {}) },
+      { socketErrors: sockets.errors, schedulingLagP99Ms: scheduler.lag.percentile(99) ?? null },
+    );
     if (connections !== undefined) options.write(connectionStepLine(connections.table.step(now, connections.openPerPod()), options.style));
   };
   scheduler.start(startedAt);
   const statsTimer = setInterval(statsTick, options.statsIntervalMs);
+  const breakTimer = setInterval(() => {
+    const now = clock();
+    classifier.tick(now);
+    output.breakTick(now);
+  }, BREAK_TICK_MS);
 
   let interrupted = await end.until(options.durationMs, options.signal);
   scheduler.stop();
@@ -202,7 +232,11 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
   }
   clearInterval(statsTimer);
   const endedAt = clock();
+  clearInterval(breakTimer);
   for (const session of sessions) session.finish(endedAt);
+  classifier.finish(endedAt);
+  output.breakEnd();
+  const breaks = classifier.counts();
   const clientSocketDrops = udp === undefined ? undefined : kernelReceiveDrops(udp.sockets.map((s) => s.localPort));
   const localPorts = connections?.localPorts ?? udp!.sockets.map((s) => s.localPort);
   sockets.close();
@@ -211,7 +245,17 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
   const totals = totalsOf(sessions);
   const targetTotals = byTarget();
   const { limits } = options;
-  const verdict = verdictOf({ lossPercent: lossPercent(totals.lost, totals.sent, totals.pending), lost: totals.lost, podChanges: totals.podChanges, addressChanges: totals.addressChanges }, limits);
+  const verdict = affinityVerdictOf(
+    {
+      lossPercent: lossPercent(totals.lost, totals.sent, totals.pending),
+      lost: totals.lost,
+      violations: breaks.total.violations,
+      stuck: breaks.total.stuck,
+      podChanges: totals.podChanges,
+      addressChanges: totals.addressChanges,
+    },
+    limits,
+  );
   const report = buildReport({
     mode: options.mode ?? 'client',
     startedAt,
@@ -227,7 +271,7 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
           })),
         }
       : {}),
-    settings: options,
+    settings: { ...options, stuckAfterMs: classifier.stuckAfterMs },
     verdict,
     verdictNote: options.verdictNote,
     totals,
@@ -246,6 +290,17 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
         ? undefined
         : connectionReportOf({ sessions, states: connections.states, table: connections.table, retransmissions: retransmitsBetween(retransmitsAtStart, readTcpRetransmits()) }),
     cluster: { watched: watch !== undefined, events: watch?.events().map(reportClusterEventOf) ?? [], attributions: output.attributions },
+    breaks: {
+      watched: classifier.watched,
+      settleMs: classifier.settleMs,
+      stuckAfterMs: classifier.stuckAfterMs,
+      watchLagMs: classifier.watchLagMs,
+      totals: breaks.total,
+      pods: breaks.pods,
+      findings: output.breakFindings,
+      groups: output.breakGroups,
+      findingsOmitted: output.findingsOmitted,
+    },
   });
   const reportError = options.reportFile === undefined ? undefined : writeReport(options.reportFile, report);
   output.summary(report, options.reportFile, reportError);

@@ -19,7 +19,8 @@ export interface SessionConnectionsOptions {
   target: ResolvedTarget;
   clock: Clock;
   policy: ReconnectPolicy;
-  onReply: (outcome: ReplyOutcome, response: BindingResponse) => void;
+  /** Every decoded reply, with what its session made of it (after the session's events), when it came, and the session's index. */
+  onReply: (outcome: ReplyOutcome, response: BindingResponse, session: Session, now: number, index: number) => void;
   onLoss?: (session: Session, loss: ConnectionLoss) => void;
   onReconnection?: (session: Session, reconnection: Reconnection) => void;
   /** A session that stopped reconnecting (--no-reconnect, or --reconnect-attempts reached). */
@@ -112,7 +113,7 @@ export async function openSessionConnections(options: SessionConnectionsOptions)
               options.onReconnection?.(session, reconnection);
             }
           }
-          onReply(outcome, decoded.response);
+          onReply(outcome, decoded.response, session, now, index);
         }
         // A stream that is not STUN cannot be resynchronised: end it as an error and start anew.
         if (framed.failure !== undefined) {

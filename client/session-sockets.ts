@@ -25,8 +25,8 @@ export interface SessionSocketsOptions {
   clock: Clock;
   /** SO_RCVBUF of each socket (default SESSION_RECV_BUFFER_BYTES). */
   recvBufferBytes?: number;
-  /** Every decoded reply, with what its session made of it and the session's index. */
-  onReply: (outcome: ReplyOutcome, response: BindingResponse, index: number) => void;
+  /** Every decoded reply, with what its session made of it (after the session's events), when it came, and the session's index. */
+  onReply: (outcome: ReplyOutcome, response: BindingResponse, session: Session, now: number, index: number) => void;
 }
 
 export interface SessionSockets {
@@ -65,7 +65,7 @@ export async function openSessionSockets(options: SessionSocketsOptions): Promis
           undecodable++;
           return;
         }
-        onReply(session.reply(decoded.response, sources[which]!, now), decoded.response, index);
+        onReply(session.reply(decoded.response, sources[which]!, now), decoded.response, session, now, index);
       },
     });
   };

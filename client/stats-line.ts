@@ -1,6 +1,8 @@
 // The periodic stats line: what happened in the last period, the running totals, and where the
 // sessions are now.
 import type { ChalkInstance } from 'chalk';
+import type { BreakCounts } from './break-classifier.js';
+import { breakCountsPart } from './break-lines.js';
 import { clockTime, formatMs } from './event-lines.js';
 import type { PeriodFigures, PodShare, RttSummary, Totals } from './stats.js';
 import { lossPercent } from './stats.js';
@@ -13,6 +15,8 @@ export interface StatsSnapshot {
   /** RTT of the replies received in this period. */
   rtt: RttSummary;
   pods: PodShare[];
+  /** The classified breaks so far. */
+  breaks: BreakCounts;
   /** A run over several targets: each target's running totals (`label` as targetLabel gives it). */
   targets?: readonly TargetTotals[];
 }
@@ -41,7 +45,7 @@ export function statsLine(s: StatsSnapshot, style: ChalkInstance): string {
     `received +${p.received} (${t.received})`,
     `lost +${p.timedOut} (${t.lost}) ${formatPercent(totalLoss)}`,
     `rtt p50 ${ms(s.rtt.p50Ms)} p99 ${ms(s.rtt.p99Ms)}`,
-    `pod changes ${t.podChanges} address changes ${t.addressChanges}`,
+    breakCountsPart(s.breaks),
     `pods: ${formatDistribution(s.pods)}`,
   ];
   const line = parts.join('  ');

@@ -2,10 +2,11 @@
 import type { ChalkInstance } from 'chalk';
 import { formatDuration } from '../common/duration.js';
 import { formatEndpoint } from '../common/ip-address.js';
+import { breakSummaryLines } from './break-lines.js';
 import { formatMs } from './event-lines.js';
 import type { ClientReport, ReportTarget } from './report.js';
 import { targetLabel } from './target-groups.js';
-import { formatPercent } from './verdict.js';
+import { formatPercent, limitsText } from './verdict.js';
 import { connectionSummaryLines } from './connection-lines.js';
 
 const ms = formatMs;
@@ -49,8 +50,10 @@ export function summaryLines(report: ClientReport, style: ChalkInstance, reportP
       (report.clientSocketDrops === null ? '' : `, ${report.clientSocketDrops} dropped by the kernel on the client's sockets`),
     `  rtt             p50 ${ms(t.rtt.p50Ms)}  p90 ${ms(t.rtt.p90Ms)}  p99 ${ms(t.rtt.p99Ms)}  max ${ms(t.rtt.maxMs)}`,
     `  longest outage  ${t.longestOutageMs > 0 ? formatDuration(t.longestOutageMs) : 'none'}`,
-    `  pod changes     ${t.podChanges}`,
-    `  address changes ${t.addressChanges}`,
+    // A report from before the classifier (read by `affinity-tester report`) has the plain counts only.
+    ...(report.breaks === undefined
+      ? [`  pod changes     ${t.podChanges}`, `  address changes ${t.addressChanges}`]
+      : breakSummaryLines(report.breaks.totals, report.breaks.pods, report.breaks.watched)),
     ...(report.targets ?? []).map((target, i) => `  ${i === 0 ? 'by target      ' : '               '} ${targetSummary(target)}`),
     `  pods            ${report.pods.length === 0 ? 'none answered' : report.pods.map((p) => `${p.pod}${p.node ? ` (${p.node})` : ''}: ${p.sessions} sessions, ${p.replies} replies`).join('; ')}`,
   ];
@@ -80,7 +83,15 @@ export function summaryLines(report: ClientReport, style: ChalkInstance, reportP
   }
   if (reportPath !== undefined) lines.push(`  report          ${reportPath}`);
   if (report.verdict.passed) {
-    lines.push(style.green(`PASS: within --max-loss ${report.settings.maxLossPercent}%, --max-pod-changes ${report.settings.maxPodChanges}, --max-address-changes ${report.settings.maxAddressChanges}`));
+    const { settings } = report;
+    const limits = {
+      maxLoss: settings.maxLossPercent,
+      maxViolations: settings.maxViolations,
+      maxStuck: settings.maxStuck,
+      ...(settings.maxPodChanges === null ? {} : { maxPodChanges: settings.maxPodChanges }),
+      ...(settings.maxAddressChanges === null ? {} : { maxAddressChanges: settings.maxAddressChanges }),
+    };
+    lines.push(style.green(`PASS: within ${limitsText(limits)}`));
   } else {
     lines.push(style.red(`FAIL: ${report.verdict.broken.join('; ')}`));
   }

@@ -1,16 +1,35 @@
-// Whether a run stayed within the user's limits. Pure; the command turns it into an exit code.
+// Whether a run kept affinity within the user's limits. Violations (a move off a pod that was
+// still serving), stuck sessions and loss decide by default; expected moves (the pod had left the
+// Service) are reported and never fail a run. Pod and address changes of any kind remain as
+// stricter limits for those who want them, off by default. Pure; the command turns it into an
+// exit code.
 import { ExitCode } from '../common/errors.js';
+import { formatPercent, plural } from '../common/format.js';
 
-export interface Limits {
-  /** Percent of settled requests. */
+export { formatPercent };
+
+export const DEFAULT_MAX_VIOLATIONS = 0;
+export const DEFAULT_MAX_STUCK = 0;
+
+export interface AffinityLimits {
+  /** Percent of settled requests (--max-loss). */
   maxLoss: number;
-  maxPodChanges: number;
-  maxAddressChanges: number;
+  /** --max-violations, default DEFAULT_MAX_VIOLATIONS. */
+  maxViolations: number;
+  /** --max-stuck, default DEFAULT_MAX_STUCK. */
+  maxStuck: number;
+  /** --max-pod-changes, expected or not; undefined: no limit. */
+  maxPodChanges?: number;
+  /** --max-address-changes; undefined: no limit. */
+  maxAddressChanges?: number;
 }
 
-export interface VerdictInput {
+export interface AffinityVerdictInput {
   lossPercent: number;
   lost: number;
+  violations: number;
+  /** Stuck episodes. */
+  stuck: number;
   podChanges: number;
   addressChanges: number;
 }
@@ -21,30 +40,34 @@ export interface Verdict {
   broken: string[];
 }
 
-export function verdictOf(result: VerdictInput, limits: Limits): Verdict {
+export function affinityVerdictOf(result: AffinityVerdictInput, limits: AffinityLimits): Verdict {
   const broken: string[] = [];
+  if (result.violations > limits.maxViolations) {
+    broken.push(`${plural(result.violations, 'violation')}: sessions moved off a pod still in the Service (--max-violations ${limits.maxViolations})`);
+  }
+  if (result.stuck > limits.maxStuck) {
+    broken.push(`${plural(result.stuck, 'stuck session')}: unanswered while the Service answered others (--max-stuck ${limits.maxStuck})`);
+  }
   if (result.lossPercent > limits.maxLoss) {
     broken.push(`loss ${formatPercent(result.lossPercent)} (${result.lost} lost) is above --max-loss ${limits.maxLoss}%`);
   }
-  if (result.podChanges > limits.maxPodChanges) {
-    broken.push(`${result.podChanges} pod change${result.podChanges === 1 ? '' : 's'} (--max-pod-changes ${limits.maxPodChanges})`);
+  if (limits.maxPodChanges !== undefined && result.podChanges > limits.maxPodChanges) {
+    broken.push(`${plural(result.podChanges, 'pod change')} (--max-pod-changes ${limits.maxPodChanges})`);
   }
-  if (result.addressChanges > limits.maxAddressChanges) {
-    broken.push(
-      `${result.addressChanges} address change${result.addressChanges === 1 ? '' : 's'} (--max-address-changes ${limits.maxAddressChanges})`,
-    );
+  if (limits.maxAddressChanges !== undefined && result.addressChanges > limits.maxAddressChanges) {
+    broken.push(`${plural(result.addressChanges, 'address change')} (--max-address-changes ${limits.maxAddressChanges})`);
   }
   return { passed: broken.length === 0, broken };
 }
 
-export function exitCodeOf(verdict: Verdict): number {
-  return verdict.passed ? ExitCode.Ok : ExitCode.Failed;
+/** `--max-loss 1%, --max-violations 0, --max-stuck 0`, plus the optional limits that are set: for the PASS line. */
+export function limitsText(limits: AffinityLimits): string {
+  const parts = [`--max-loss ${limits.maxLoss}%`, `--max-violations ${limits.maxViolations}`, `--max-stuck ${limits.maxStuck}`];
+  if (limits.maxPodChanges !== undefined) parts.push(`--max-pod-changes ${limits.maxPodChanges}`);
+  if (limits.maxAddressChanges !== undefined) parts.push(`--max-address-changes ${limits.maxAddressChanges}`);
+  return parts.join(', ');
 }
 
-/** 0.123% style: enough digits to see a single loss in a large run. */
-export function formatPercent(percent: number): string {
-  if (percent === 0) return '0%';
-  if (percent < 0.01) return `${percent.toFixed(4)}%`;
-  if (percent < 1) return `${percent.toFixed(3)}%`;
-  return `${percent.toFixed(2)}%`;
+export function exitCodeOf(verdict: Verdict): number {
+  return verdict.passed ? ExitCode.Ok : ExitCode.Failed;
 }

@@ -43,3 +43,8 @@ export function formatPercent(percent: number): string {
   if (percent < 1) return `${percent.toFixed(3)}%`;
   return `${percent.toFixed(2)}%`;
 }
+
+/** `count` and `noun`, with an "s" unless the count is one (nouns of this code only take "s"): "1 violation", "57 other sessions". */
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}

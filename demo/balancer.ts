@@ -11,7 +11,12 @@
 // - Adding a backend leaves existing flows where they are (conntrack keeps them); removing one
 //   forgets its flows (kube-proxy clears conntrack entries of removed UDP endpoints), so their next
 //   datagram is hashed afresh: a new backend and a new source port, i.e. a pod change and a
-//   reflective address change.
+//   reflective address change. Removing one can also leave a few flows pinned to it, as a stale
+//   conntrack entry does when that cleanup is missed (kubernetes/kubernetes#59368): their
+//   datagrams keep going to the gone pod until clearStale() forgets them.
+// - restart() forgets every flow while all backends stay, as a kube-proxy restart that flushes
+//   conntrack does; the hash takes a new seed, as kube-proxy's random choice would pick afresh, so
+//   most flows land on another pod that never left.
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 
 export interface Backend {
@@ -63,6 +68,8 @@ export function pickBackend(tuple: string, backends: readonly Backend[]): Backen
 export class DemoBalancer {
   private readonly flows = new Map<string, Flow>();
   private backends: Backend[] = [];
+  /** Changed by restart(), so every flow is picked afresh. */
+  private seed = 0;
   /** Upstream sockets of forgotten flows, kept briefly so replies already in flight still arrive. */
   private readonly retiring = new Map<NodeJS.Timeout, Socket>();
 
@@ -97,7 +104,7 @@ export class DemoBalancer {
     let flow = this.flows.get(key);
     if (flow === undefined) {
       if (this.backends.length === 0) return;
-      const tuple = `udp|${from.address}|${from.port}|${this.address}|${this.port}`;
+      const tuple = `udp|${from.address}|${from.port}|${this.address}|${this.port}${this.seed === 0 ? '' : `|${this.seed}`}`;
       const backend = pickBackend(tuple, this.backends);
       const upstream = createSocket(this.address.includes(':') ? 'udp6' : 'udp4');
       const created: Flow = { clientAddress: from.address, clientPort: from.port, backend, upstream };
@@ -114,12 +121,31 @@ export class DemoBalancer {
     this.backends.push(backend);
   }
 
-  /** Removes a backend and forgets its flows; returns how many flows it had. */
-  removeBackend(name: string): number {
+  /**
+   * Removes a backend and forgets its flows but the first `stale` ones, which stay pinned to it;
+   * returns how many flows it forgot.
+   */
+  removeBackend(name: string, stale = 0): number {
     this.backends = this.backends.filter((b) => b.name !== name);
+    let kept = 0;
+    return this.forget((flow) => flow.backend.name === name && kept++ >= stale);
+  }
+
+  /** Forgets the flows still pinned to removed backends (conntrack -D); returns how many. */
+  clearStale(): number {
+    return this.forget((flow) => !this.backends.includes(flow.backend));
+  }
+
+  /** Forgets every flow, all backends staying, and picks afresh from now on; returns how many. */
+  restart(): number {
+    this.seed++;
+    return this.forget(() => true);
+  }
+
+  private forget(which: (flow: Flow) => boolean): number {
     let forgotten = 0;
     for (const [key, flow] of this.flows) {
-      if (flow.backend.name !== name) continue;
+      if (!which(flow)) continue;
       this.flows.delete(key);
       forgotten++;
       const timer = setTimeout(() => {

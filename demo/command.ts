@@ -5,15 +5,18 @@ import { ExitCode } from '../common/errors.js';
 import { terminalStyle } from '../common/terminal-style.js';
 import { addRunOptions, checkRunFlags, runSettingsFrom, type RunFlags } from '../client/command.js';
 import { interruptOnSignals } from '../client/interrupt.js';
-import { runDemo } from './run-demo.js';
+import { runDemo, STALE_FLOWS } from './run-demo.js';
 
 const DEMO_HELP = `
 The demo starts three STUN server "pods" (pod-a, pod-b, pod-c on node-1/node-2) on 127.0.0.1,
 puts them behind a DEMO FIXTURE: a small local UDP balancer that pins each flow to a pod like
-kube-proxy and conntrack do, and runs the client against it. At 30% of --duration it adds pod-d
-(existing flows stay put), at 55% it removes pod-b (its flows are rehashed: red pod and address
-change lines). It ends by itself after --duration, prints the summary and writes the report.
-The demo exits 0 even though limits were broken: the breaks are caused on purpose.`;
+kube-proxy and conntrack do, and runs the client against it, with the demo's own cluster watch.
+At 20% of --duration it adds pod-d (existing flows stay put); at 35% the balancer restarts and
+forgets every flow while all pods stay (violations, red); at 50% it removes pod-b (its flows move:
+expected moves, yellow) but leaves up to ${STALE_FLOWS} flows pointing at it (STUCK, red); at 85% it
+clears those (RECOVERED). It ends by itself after --duration, prints the summary and writes the
+report. The verdict is FAIL (violations and stuck sessions), yet the demo exits 0: the breaks are
+caused on purpose.`;
 
 export function registerDemoCommand(program: Command, io: CommandIo): void {
   const command = program
@@ -24,7 +27,7 @@ export function registerDemoCommand(program: Command, io: CommandIo): void {
     ramp: '2s',
     interval: '500ms',
     timeout: '1s',
-    duration: '20s',
+    duration: '25s',
     statsInterval: '5s',
     report: 'affinity-demo-report.json',
   })

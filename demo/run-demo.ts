@@ -1,6 +1,8 @@
 // The local demo: three in-process server "pods" behind the demo balancer, the client pointed at
-// the balancer, and a script that adds a pod part way through and later removes one, so that a
-// newcomer sees what the tool reports when a cluster changes, within half a minute.
+// the balancer with the demo's own cluster watch, and a script that shows every kind of break
+// within half a minute: a pod added (nothing moves), a balancer restart that forgets every flow
+// while all pods stay (violations), a pod removed (expected moves) with a few flows left pointing
+// at it (stuck sessions), and those flows cleared (they recover).
 import type { ChalkInstance } from 'chalk';
 import pino from 'pino';
 import { startStunServer, type RunningStunServer } from '../server/udp-server.js';
@@ -9,6 +11,7 @@ import { clockTime } from '../client/event-lines.js';
 import { runClient, type ClientRunOptions, type ClientRunResult } from '../client/run.js';
 import { monotonicClock as clock } from '../common/clock.js';
 import { DemoBalancer } from './balancer.js';
+import { DemoWatch } from './demo-watch.js';
 
 export interface DemoPod {
   name: string;
@@ -23,14 +26,31 @@ export const INITIAL_PODS: DemoPod[] = [
 export const ADDED_POD: DemoPod = { name: 'pod-d', node: 'node-2' };
 /** The pod the demo removes: one of the first three, so it has flows to rehash. */
 export const REMOVED_POD = 'pod-b';
+/** Flows the balancer leaves pinned to the removed pod, as stale conntrack entries (at most half of its flows). */
+export const STALE_FLOWS = 2;
+/** The removed pod's server stops this long after its endpoint is removed, as a terminating pod does. */
+export const POD_GONE_AFTER_MS = 1000;
 
-/** When the demo changes the "cluster", as fractions of the run. */
-export function demoTimeline(durationMs: number): { addAtMs: number; removeAtMs: number } {
-  return { addAtMs: Math.round(durationMs * 0.3), removeAtMs: Math.round(durationMs * 0.55) };
+export interface DemoTimeline {
+  addAtMs: number;
+  restartAtMs: number;
+  removeAtMs: number;
+  clearAtMs: number;
+}
+
+/**
+ * When the demo changes its "cluster", as fractions of the run. The stale flows are cleared late
+ * enough that, at the default 25 s and --stuck-after 5s, their sessions are reported stuck first.
+ */
+export function demoTimeline(durationMs: number): DemoTimeline {
+  const at = (fraction: number): number => Math.round(durationMs * fraction);
+  return { addAtMs: at(0.2), restartAtMs: at(0.35), removeAtMs: at(0.5), clearAtMs: at(0.85) };
 }
 
 export const DEMO_NOTE =
-  'demo: these breaks were caused on purpose (the demo added pod-d and removed pod-b); the demo exits 0 whatever the verdict. ' +
+  'demo: these breaks were caused on purpose: the balancer restarted and forgot every flow while all pods stayed (violations), ' +
+  'pod-b was removed (expected moves) and a few of its flows were left pointing at it until cleared (stuck sessions). ' +
+  'The violations, the stuck sessions and their loss are why the verdict is FAIL; the demo exits 0 whatever the verdict. ' +
   'Point "affinity-tester client" at your own Service to test it for real.';
 
 export type DemoRunOptions = Omit<ClientRunOptions, 'target' | 'mode' | 'verdictNote' | 'durationMs' | 'watch'> & {
@@ -61,40 +81,59 @@ export async function runDemo(options: DemoRunOptions): Promise<ClientRunResult>
           `${formatEndpoint(lb.address, lb.port)} (a demo fixture that pins flows like kube-proxy and conntrack)`,
       ),
     );
-    const { addAtMs, removeAtMs } = demoTimeline(options.durationMs);
+    const watch = new DemoWatch();
+    const endpoint = (pod: string): string => formatEndpoint('127.0.0.1', servers.get(pod)!.port);
+    const timeline = demoTimeline(options.durationMs);
+    const say = (text: string): void => write(style.cyan(`${clockTime(clock())} demo: ${text}`));
     const addPod = async (): Promise<void> => {
       const server = await startPod(ADDED_POD);
       lb.addBackend({ name: ADDED_POD.name, address: '127.0.0.1', port: server.port });
-      write(
-        style.cyan(
-          `${clockTime(clock())} demo: added ${ADDED_POD.name} (${ADDED_POD.node}); existing flows stay on their pods (conntrack keeps them), only new flows can reach it`,
-        ),
+      watch.publish({ time: clock(), kind: 'endpoint-added', subject: endpoint(ADDED_POD.name), text: `endpoint ${endpoint(ADDED_POD.name)} (${ADDED_POD.name}) added`, pod: ADDED_POD.name });
+      say(`added ${ADDED_POD.name} (${ADDED_POD.node}); existing flows stay on their pods (conntrack keeps them), only new flows can reach it`);
+    };
+    const restart = (): void => {
+      const flows = lb.restart();
+      say(
+        `the balancer restarted and forgot all its ${flows} flows while every pod stayed (as a kube-proxy restart flushing conntrack): ` +
+          'the sessions that land on another pod are violations',
       );
     };
     const removePod = (): void => {
-      const flows = lb.removeBackend(REMOVED_POD);
-      write(
-        style.cyan(
-          `${clockTime(clock())} demo: removed ${REMOVED_POD}; the balancer forgot its ${flows} flows (as kube-proxy clears conntrack), ` +
-            'their next requests are hashed to the other pods from new source ports: expect red lines',
-        ),
+      const gone = endpoint(REMOVED_POD);
+      watch.publish({ time: clock(), kind: 'endpoint-removed', subject: gone, text: `endpoint ${gone} (${REMOVED_POD}) removed`, pod: REMOVED_POD });
+      const stale = Math.min(STALE_FLOWS, Math.floor((lb.flowsPerBackend().get(REMOVED_POD) ?? 0) / 2));
+      const flows = lb.removeBackend(REMOVED_POD, stale);
+      say(
+        `removed ${REMOVED_POD}; the balancer forgot ${flows} of its flows (as kube-proxy clears conntrack): expected moves. ` +
+          `It left ${stale} pointing at ${REMOVED_POD}, as stale conntrack entries: those sessions will be stuck`,
       );
-      // The pod goes away after its endpoint, as a terminating pod does.
       const server = servers.get(REMOVED_POD);
       servers.delete(REMOVED_POD);
-      timers.push(setTimeout(() => void server?.close(), 1000));
+      timers.push(
+        setTimeout(() => {
+          watch.publish({ time: clock(), kind: 'pod-deleted', subject: REMOVED_POD, text: `pod ${REMOVED_POD} deleted` });
+          void server?.close();
+        }, POD_GONE_AFTER_MS),
+      );
+    };
+    const clearStale = (): void => {
+      const flows = lb.clearStale();
+      say(`cleared the ${flows} stale flows of ${REMOVED_POD} (conntrack -D): their sessions recover on other pods`);
     };
     return await runClient({
       ...options,
       mode: 'demo',
       target: { host: lb.address, address: lb.address, port: lb.port, family: 4, endpoint: formatEndpoint(lb.address, lb.port) },
+      watch,
       verdictNote: DEMO_NOTE,
       onReady: (running) => {
         timers.push(
           setTimeout(() => {
             addPod().catch((error: unknown) => write(style.red(`demo: could not add ${ADDED_POD.name}: ${(error as Error).message}`)));
-          }, addAtMs),
-          setTimeout(removePod, removeAtMs),
+          }, timeline.addAtMs),
+          setTimeout(restart, timeline.restartAtMs),
+          setTimeout(removePod, timeline.removeAtMs),
+          setTimeout(clearStale, timeline.clearAtMs),
         );
         options.onReady?.(running);
       },

@@ -6,7 +6,7 @@ import type { Attribution, ClientReport, ReportClusterEvent, ReportPod, ReportTo
 import { MAX_REPORT_EVENTS } from '../client/report.js';
 import { lossPercent } from '../client/stats.js';
 import { foldLater, maxOrNull, sum, TIMELINE_COUNTERS, weightedMedian, type ReportTimeline, type TimelineBucket } from '../client/timeline.js';
-import { verdictOf } from '../client/verdict.js';
+import { affinityVerdictOf, type AffinityLimits } from '../client/verdict.js';
 import { formatDuration } from '../common/duration.js';
 
 export interface NamedReport {
@@ -153,12 +153,23 @@ export function mergeReports(inputs: readonly NamedReport[]): ClientReport {
 
   const pendingAtStop = reports.reduce((n, r) => n + r.pendingAtStop, 0);
   const totals = mergeTotals(reports, pendingAtStop);
-  const limits = {
-    maxLoss: Math.min(...reports.map((r) => r.settings.maxLossPercent)),
-    maxPodChanges: Math.min(...reports.map((r) => r.settings.maxPodChanges)),
-    maxAddressChanges: Math.min(...reports.map((r) => r.settings.maxAddressChanges)),
+  // The strictest of each limit; null (no limit) only where no report set one.
+  const strictest = (of: (r: ClientReport) => number | null | undefined): number | undefined => {
+    const set = reports.map(of).filter((v): v is number => typeof v === 'number');
+    return set.length === 0 ? undefined : Math.min(...set);
   };
-  const verdict = verdictOf({ lossPercent: totals.lossPercent, lost: totals.lost, podChanges: totals.podChanges, addressChanges: totals.addressChanges }, limits);
+  const limits: AffinityLimits = {
+    maxLoss: strictest((r) => r.settings.maxLossPercent)!,
+    maxViolations: strictest((r) => r.settings.maxViolations) ?? 0,
+    maxStuck: strictest((r) => r.settings.maxStuck) ?? 0,
+    maxPodChanges: strictest((r) => r.settings.maxPodChanges),
+    maxAddressChanges: strictest((r) => r.settings.maxAddressChanges),
+  };
+  const broke = (of: (b: NonNullable<ClientReport['breaks']>) => number): number => reports.reduce((n, r) => n + (r.breaks === undefined ? 0 : of(r.breaks)), 0);
+  const verdict = affinityVerdictOf(
+    { ...totals, violations: broke((b) => b.totals.violations), stuck: broke((b) => b.totals.stuck) },
+    limits,
+  );
   const notes = [...new Set(reports.map((r) => r.verdict.note).filter((n): n is string => n !== undefined))];
 
   const events = reports.flatMap((r, i) => r.events.map((e) => ({ ...e, session: renumber(i, e.session)! }))).sort(byTime);
@@ -184,9 +195,13 @@ export function mergeReports(inputs: readonly NamedReport[]): ClientReport {
       ...reports[0]!.settings,
       sessions: reports.reduce((n, r) => n + r.settings.sessions, 0),
       maxLossPercent: limits.maxLoss,
-      maxPodChanges: limits.maxPodChanges,
-      maxAddressChanges: limits.maxAddressChanges,
+      maxViolations: limits.maxViolations,
+      maxStuck: limits.maxStuck,
+      maxPodChanges: limits.maxPodChanges ?? null,
+      maxAddressChanges: limits.maxAddressChanges ?? null,
     },
+    // Per-report break findings are not merged yet: the summary then shows the summed change counts.
+    breaks: undefined,
     verdict: { passed: verdict.passed, broken: verdict.broken, ...(notes.length > 0 ? { note: notes.join(' ') } : {}) },
     totals,
     pendingAtStop,

@@ -92,12 +92,13 @@ t.test('the env.list in the repository only names settings the client reads', { 
   const result = await make(['client', `CLI=node ${printer}`], { WATCH: undefined });
   t.equal(result.code, 0, result.stderr);
   const keys = JSON.parse(result.stdout.trim().split('\n').pop()!) as string[];
-  for (const key of ['TARGET_PORT', 'SESSIONS', 'RAMP', 'INTERVAL', 'TIMEOUT', 'STATS_INTERVAL', 'MAX_LOSS', 'MAX_POD_CHANGES', 'MAX_ADDRESS_CHANGES', 'REPORT_FILE']) {
+  for (const key of ['TARGET_PORT', 'SESSIONS', 'RAMP', 'INTERVAL', 'TIMEOUT', 'STATS_INTERVAL', 'MAX_LOSS', 'MAX_VIOLATIONS', 'MAX_STUCK', 'STUCK_AFTER', 'REPORT_FILE']) {
     t.ok(keys.includes(key), `${key} is set from env.list`);
   }
+  for (const key of ['MAX_POD_CHANGES', 'MAX_ADDRESS_CHANGES']) t.notOk(keys.includes(key), `${key} is empty in env.list: no limit`);
   const help = await runMain(['client', '--help']);
   const flat = help.stdout.replace(/\s+/g, ' ');
-  for (const key of ['SESSIONS', 'RAMP', 'INTERVAL', 'TIMEOUT', 'STATS_INTERVAL', 'MAX_LOSS', 'MAX_POD_CHANGES', 'MAX_ADDRESS_CHANGES', 'REPORT_FILE', 'TARGET_PORT']) {
+  for (const key of ['SESSIONS', 'RAMP', 'INTERVAL', 'TIMEOUT', 'STATS_INTERVAL', 'MAX_LOSS', 'MAX_VIOLATIONS', 'MAX_STUCK', 'STUCK_AFTER', 'MAX_POD_CHANGES', 'MAX_ADDRESS_CHANGES', 'REPORT_FILE', 'TARGET_PORT']) {
     t.match(flat, key, `client --help documents ${key}`);
   }
 });

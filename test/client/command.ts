@@ -30,10 +30,10 @@ async function stunServer(t: { teardown: (fn: () => unknown) => void }) {
 t.test('client --help explains every flag with its environment variable', async (t) => {
   const result = await runClientCommand(['--help'], env);
   t.equal(result.code, 0);
-  for (const flag of ['--target', '--sessions', '--ramp', '--interval', '--timeout', '--payload-size', '--duration', '--stats-interval', '--events', '--report', '--max-loss', '--max-pod-changes', '--max-address-changes', '--watch', '--namespace', '--service', '--family']) {
+  for (const flag of ['--target', '--sessions', '--ramp', '--interval', '--timeout', '--payload-size', '--duration', '--stats-interval', '--events', '--report', '--max-loss', '--max-violations', '--max-stuck', '--stuck-after', '--max-pod-changes', '--max-address-changes', '--watch', '--namespace', '--service', '--family']) {
     t.match(result.stdout, flag);
   }
-  for (const name of ['TARGET_ADDR', 'TARGET_PORT', 'SESSIONS', 'RAMP', 'INTERVAL', 'TIMEOUT', 'PAYLOAD_SIZE', 'DURATION', 'STATS_INTERVAL', 'EVENTS_FILE', 'REPORT_FILE', 'MAX_LOSS', 'MAX_POD_CHANGES', 'MAX_ADDRESS_CHANGES', 'WATCH', 'NAMESPACE', 'SERVICE', 'DISCOVER_FAMILY']) {
+  for (const name of ['TARGET_ADDR', 'TARGET_PORT', 'SESSIONS', 'RAMP', 'INTERVAL', 'TIMEOUT', 'PAYLOAD_SIZE', 'DURATION', 'STATS_INTERVAL', 'EVENTS_FILE', 'REPORT_FILE', 'MAX_LOSS', 'MAX_VIOLATIONS', 'MAX_STUCK', 'STUCK_AFTER', 'MAX_POD_CHANGES', 'MAX_ADDRESS_CHANGES', 'WATCH', 'NAMESPACE', 'SERVICE', 'DISCOVER_FAMILY']) {
     t.match(result.stdout, name);
   }
   t.match(result.stdout, /Exit codes/);
@@ -84,6 +84,16 @@ t.test('TARGET_ADDR and TARGET_PORT give the target, and settings come from the 
   t.equal(parsed.settings.sessions, 2);
   t.equal(parsed.settings.intervalMs, 100);
   t.equal(parsed.target.port, server.port);
+  t.strictSame(
+    [parsed.settings.maxViolations, parsed.settings.maxStuck, parsed.settings.stuckAfterMs, parsed.settings.maxPodChanges, parsed.settings.maxAddressChanges],
+    [0, 0, 5000, null, null],
+    'violations and stuck sessions decide by default; the change limits are off',
+  );
+  const strict = await runClientCommand([], { ...env, TARGET_ADDR: '127.0.0.1', TARGET_PORT: String(server.port), SESSIONS: '1', RAMP: '0', INTERVAL: '100ms', DURATION: '300ms', REPORT_FILE: report, MAX_VIOLATIONS: '2', MAX_STUCK: '3', STUCK_AFTER: '7s', MAX_POD_CHANGES: '4', MAX_ADDRESS_CHANGES: '5' });
+  t.equal(strict.code, 0, strict.stderr);
+  const settings = (JSON.parse(readFileSync(report, 'utf8')) as ClientReport).settings;
+  t.strictSame([settings.maxViolations, settings.maxStuck, settings.stuckAfterMs, settings.maxPodChanges, settings.maxAddressChanges], [2, 3, 7000, 4, 5]);
+  t.match(strict.stdout, /PASS: within --max-loss 1%, --max-violations 2, --max-stuck 3, --max-pod-changes 4, --max-address-changes 5/);
 });
 
 t.test('a broken limit exits 1 and the summary says which', async (t) => {
@@ -100,6 +110,8 @@ t.test('usage and set-up errors are thrown as UsageError or SetupError with one 
     [['--no-such-flag'], /unknown option '--no-such-flag'/, 'commander'],
     [['--target', '127.0.0.1:1', '--interval', 'soon'], /--interval.*expected a duration/, 'commander'],
     [['--target', '127.0.0.1:1', '--sessions', '0'], /--sessions.*expected a whole number/, 'commander'],
+    [['--target', '127.0.0.1:1', '--max-violations', '-1'], /--max-violations.*expected a whole number/, 'commander'],
+    [['--target', '127.0.0.1:1', '--timeout', '5s', '--stuck-after', '5s'], /--stuck-after must be longer than --timeout/, 'usage'],
     [['--target', 'host:99999'], /--target: "99999" in "host:99999" is not a port/, 'usage'],
     [['--target', 'no-such-host.invalid:3478'], /cannot resolve the target host "no-such-host\.invalid"/, 'target-unresolved'],
     [[], /no target: give --target HOST:PORT/, 'usage'],

@@ -22,7 +22,7 @@ async function runOptions(port: number, lines: string[]): Promise<ClientRunOptio
     timeoutMs: 1000,
     payloadSize: 256,
     statsIntervalMs: 1000,
-    limits: { maxLoss: 1, maxPodChanges: 0, maxAddressChanges: 0 },
+    limits: { maxLoss: 1, maxViolations: 0, maxStuck: 0, maxPodChanges: 0, maxAddressChanges: 0 },
     write: (line) => lines.push(line),
     style: plain,
   };

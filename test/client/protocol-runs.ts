@@ -57,7 +57,7 @@ t.test('--protocol both: UDP and TCP sessions against one port, two reports, eve
       payloadSize: 256,
       durationMs: 300,
       statsIntervalMs: 100,
-      limits: { maxLoss: 1, maxPodChanges: 0, maxAddressChanges: 0 },
+      limits: { maxLoss: 1, maxViolations: 0, maxStuck: 0, maxPodChanges: 0, maxAddressChanges: 0 },
       reportFile: join(dir, 'r.json'),
       write: (line) => lines.push(line),
       style: plain,

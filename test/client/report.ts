@@ -68,8 +68,11 @@ t.test('buildReport() records the settings under their report names and the sock
     payloadSize: 256,
     durationMs: 2500,
     maxLossPercent: 1,
+    maxViolations: 0,
+    maxStuck: 0,
+    stuckAfterMs: 5000,
     maxPodChanges: 0,
-    maxAddressChanges: 0,
+    maxAddressChanges: null,
   });
   t.strictSame(report.socketErrors, { ECONNREFUSED: 4 });
   t.equal(buildReport({ ...sampleInput(), settings: { ...sampleInput().settings, durationMs: undefined } }).settings.durationMs, null, 'null until Ctrl-C');

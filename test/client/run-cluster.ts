@@ -1,17 +1,18 @@
 // The cluster watch integration with a fake ClusterWatch: no Kubernetes needed.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Chalk } from 'chalk';
 import pino from 'pino';
 import type { ClusterEvent, ClusterWatch, PodIdentity } from '../../common/cluster-events.js';
-import { startStunServer } from '../../server/udp-server.js';
+import { startStunServer, type RunningStunServer } from '../../server/udp-server.js';
 import { DemoBalancer } from '../../demo/balancer.js';
 import { monotonicClock as clock } from '../../common/clock.js';
 import { runClient } from '../../client/run.js';
 import { runExitCode } from '../../client/command.js';
 import type { ClientReport } from '../../client/report.js';
+import type { StuckRecord } from '../../client/break-records.js';
 import { discoverTargets, kubeconfigAvailable, startWatch } from '../../client/kube-integration.js';
 import { watchWanted } from '../../client/command.js';
 
@@ -44,7 +45,7 @@ class FakeClusterWatch implements ClusterWatch {
   }
 }
 
-t.test('a pod change prints the cluster events just before it, and the report keeps events and attributions', async (t) => {
+t.test('an endpoint removal moves its sessions as expected moves, with the cluster events under their address changes; the verdict is PASS', async (t) => {
   const silent = pino({ level: 'silent' });
   const a = await startStunServer({ host: '127.0.0.1', port: 0, podName: 'pod-a', nodeName: 'node-1', logger: silent, summaryIntervalMs: 0 });
   const b = await startStunServer({ host: '127.0.0.1', port: 0, podName: 'pod-b', nodeName: 'node-2', logger: silent, summaryIntervalMs: 0 });
@@ -70,7 +71,7 @@ t.test('a pod change prints the cluster events just before it, and the report ke
     payloadSize: 256,
     durationMs: 1200,
     statsIntervalMs: 10_000,
-    limits: { maxLoss: 1, maxPodChanges: 0, maxAddressChanges: 0 },
+    limits: { maxLoss: 1, maxViolations: 0, maxStuck: 0 },
     reportFile,
     write: (line) => lines.push(line),
     style: new Chalk({ level: 0 }),
@@ -80,7 +81,7 @@ t.test('a pod change prints the cluster events just before it, and the report ke
       setTimeout(() => {
         // Which pod loses its flows depends on the hash: remove the one that has some.
         const victim = (balancer.flowsPerBackend().get('pod-a') ?? 0) > 0 ? 'pod-a' : 'pod-b';
-        watch.add({ time: clock() - 400, kind: 'endpoint-removed', subject: '10.1.2.3', text: `endpoint 10.1.2.3 (${victim}) removed` });
+        watch.add({ time: clock() - 400, kind: 'endpoint-removed', subject: '10.1.2.3', text: `endpoint 10.1.2.3 (${victim}) removed`, pod: victim });
         watch.add({ time: clock() - 100, kind: 'pod-terminating', subject: victim, text: `${victim} Terminating` });
         balancer.removeBackend(victim);
       }, 500);
@@ -90,8 +91,10 @@ t.test('a pod change prints the cluster events just before it, and the report ke
   t.match(text, /cluster endpoint 10\.1\.2\.3 \(pod-.\) removed/, 'cluster events are logged as they arrive');
   const changeAt = lines.findIndex((l) => l.includes('POD CHANGE'));
   t.ok(changeAt > 0, 'a pod change happened');
-  t.match(lines[changeAt + 1], /^ {2}↳ pod-. Terminating \d+ms before$/, 'newest cluster event first, under the red line');
-  t.match(lines[changeAt + 2], /^ {2}↳ endpoint 10\.1\.2\.3 \(pod-.\) removed \d+ms before$/);
+  t.match(lines[changeAt], /POD CHANGE (pod-.) \(node-\d\) -> pod-. \(node-\d\) \(expected: \1 terminating \d+ms before; silent /, 'classified at once by the latest departure');
+  t.match(lines[changeAt + 1], /ADDRESS CHANGE .* \(with the move pod-. -> pod-.: re-balanced through another node or SNAT; silent /);
+  t.match(lines[changeAt + 2], /^ {2}↳ pod-. Terminating \d+ms before$/, 'newest cluster event first, under the red address line');
+  t.match(lines[changeAt + 3], /^ {2}↳ endpoint 10\.1\.2\.3 \(pod-.\) removed \d+ms before$/);
   const report = JSON.parse(readFileSync(reportFile, 'utf8')) as ClientReport;
   t.equal(report.cluster?.watched, true);
   t.equal(report.cluster?.events.length, 2);
@@ -100,7 +103,96 @@ t.test('a pod change prints the cluster events just before it, and the report ke
   t.equal(first.causes.length, 2);
   t.equal(first.causes[0]!.kind, 'pod-terminating');
   t.ok(first.causes[0]!.beforeMs >= 100);
-  t.equal(runExitCode(result), 1, 'pod changes above --max-pod-changes 0');
+  const breaks = report.breaks!;
+  t.equal(breaks.watched, true);
+  t.ok(report.totals.podChanges > 0);
+  t.strictSame(
+    [breaks.totals.expected, breaks.totals.violations, breaks.totals.addressChanges, breaks.totals.stuck],
+    [report.totals.podChanges, 0, report.totals.addressChanges, 0],
+    'every move expected, none stuck',
+  );
+  t.ok(breaks.findings.every((f) => f.type !== 'move' || (f.class === 'expected' && f.rule === 'watch-departed')));
+  if (report.totals.podChanges >= 2) t.match(text, /\d+ sessions left pod-. \(terminating \d+ms before\): .*; expected/, 'and one grouped line');
+  t.equal(result.verdict.passed, true, result.verdict.broken.join('; '));
+  t.equal(runExitCode(result), 0, 'expected moves never fail a run');
+});
+
+/** Three pods behind the demo balancer on loopback, and a run of 12 sessions against it with a fake watch. */
+async function balancedRun(
+  t: Test,
+  options: { durationMs: number; timeoutMs?: number; stuckAfterMs?: number; script: (balancer: DemoBalancer, watch: FakeClusterWatch, servers: Map<string, RunningStunServer>) => void },
+) {
+  const silent = pino({ level: 'silent' });
+  const servers = new Map<string, RunningStunServer>();
+  for (const [name, node] of [['pod-a', 'node-1'], ['pod-b', 'node-2'], ['pod-c', 'node-1']] as const) {
+    servers.set(name, await startStunServer({ host: '127.0.0.1', port: 0, podName: name, nodeName: node, logger: silent, summaryIntervalMs: 0 }));
+  }
+  const balancer = await DemoBalancer.start({ backends: [...servers].map(([name, server]) => ({ name, address: '127.0.0.1', port: server.port })) });
+  t.teardown(async () => {
+    balancer.close();
+    await Promise.all([...servers.values()].map((server) => server.close()));
+  });
+  const watch = new FakeClusterWatch();
+  const lines: string[] = [];
+  const result = await runClient({
+    target: { host: '127.0.0.1', address: '127.0.0.1', port: balancer.port, family: 4, endpoint: `127.0.0.1:${balancer.port}` },
+    sessions: 12,
+    rampMs: 50,
+    intervalMs: 50,
+    timeoutMs: options.timeoutMs ?? 300,
+    payloadSize: 256,
+    durationMs: options.durationMs,
+    statsIntervalMs: 10_000,
+    limits: { maxLoss: 100, maxViolations: 0, maxStuck: 0 },
+    stuckAfterMs: options.stuckAfterMs,
+    write: (line) => lines.push(line),
+    style: new Chalk({ level: 0 }),
+    watch,
+    clock,
+    onReady: () => options.script(balancer, watch, servers),
+  });
+  return { result, text: lines.join('\n'), breaks: result.report.breaks! };
+}
+
+t.test('a balancer that forgets every flow while all pods stay gives violations and FAIL', async (t) => {
+  const { result, text, breaks } = await balancedRun(t, { durationMs: 2000, script: (balancer) => setTimeout(() => balancer.restart(), 500) });
+  t.ok(breaks.totals.violations > 0, 'the flows that landed on another pod');
+  t.strictSame([breaks.totals.expected, breaks.totals.stuck, breaks.totals.violations], [0, 0, result.report.totals.podChanges], 'every move a violation, by the watch');
+  t.ok(breaks.findings.every((f) => f.type !== 'move' || f.rule === 'watch-still-ready'));
+  t.match(text, /POD CHANGE (pod-.) \(node-\d\) -> pod-. \(node-\d\) \(violation: \1 still ready; silent /);
+  t.equal(result.verdict.passed, false);
+  t.match(result.verdict.broken[0], /^\d+ violations?: sessions moved off a pod still in the Service \(--max-violations 0\)$/);
+  t.equal(runExitCode(result), 1);
+});
+
+t.test('a flow left on a removed pod is reported STUCK with its pod and cause, and RECOVERED as an expected move once cleared', async (t) => {
+  let stale = 0;
+  const { result, text, breaks } = await balancedRun(t, {
+    durationMs: 3000,
+    timeoutMs: 200,
+    stuckAfterMs: 600,
+    script: (balancer, watch, servers) =>
+      setTimeout(() => {
+        // The pod with the most flows, so at least one moves and one stays.
+        const [victim, flows] = [...balancer.flowsPerBackend()].sort((a, b) => b[1] - a[1])[0]!;
+        stale = Math.floor(flows / 2);
+        watch.add({ time: clock(), kind: 'endpoint-removed', subject: '10.1.2.3', text: `endpoint 10.1.2.3 (${victim}) removed`, pod: victim });
+        balancer.removeBackend(victim, stale);
+        void servers.get(victim)!.close();
+        setTimeout(() => balancer.clearStale(), 1500);
+      }, 400),
+  });
+  t.ok(stale >= 1);
+  t.equal(breaks.totals.stuck, stale, 'exactly the stale flows');
+  t.equal(breaks.totals.violations, 0);
+  t.match(text, /STUCK on (pod-.) \(node-\d\): unanswered for .* its pod \1 was removed from the Service .* ago and the session never moved: a stale conntrack entry still sends it to the removed pod/);
+  t.match(text, /RECOVERED after .* stuck: answered by pod-. \(node-\d\) \(moved from pod-.\)/);
+  const ends = breaks.findings.filter((f): f is StuckRecord => f.type === 'stuck-end');
+  t.equal(ends.length, stale);
+  t.ok(ends.every((f) => f.recovered === true && f.durationMs! >= 600 && f.durationMs! < 2000), 'recovered once cleared, about 1.5 s after the removal');
+  t.ok(breaks.findings.every((f) => f.type !== 'move' || f.class === 'expected'));
+  t.equal(result.verdict.passed, false);
+  t.match(result.verdict.broken.join('; '), /stuck sessions?: unanswered while the Service answered others \(--max-stuck 0\)/);
 });
 
 t.test('a plain STUN target is named after the pod the watch maps its IP to', async (t) => {
@@ -127,7 +219,7 @@ t.test('a plain STUN target is named after the pod the watch maps its IP to', as
     payloadSize: 256,
     durationMs: 300,
     statsIntervalMs: 10_000,
-    limits: { maxLoss: 1, maxPodChanges: 0, maxAddressChanges: 0 },
+    limits: { maxLoss: 1, maxViolations: 0, maxStuck: 0 },
     write: (line) => lines.push(line),
     style: new Chalk({ level: 0 }),
     watch: new FakeClusterWatch({ '127.0.0.1': { pod: 'stun-7', node: 'aks-3' } }),
@@ -231,7 +323,7 @@ t.test('a wall-clock step of 2 s mid-run leaves the gap between a cluster event 
     timeoutMs: 1000,
     payloadSize: 256,
     statsIntervalMs: 60_000,
-    limits: { maxLoss: 1, maxPodChanges: 0, maxAddressChanges: 0 },
+    limits: { maxLoss: 1, maxViolations: 0, maxStuck: 0 },
     write: (line) => {
       lines.push(line);
       onLine(line);
@@ -253,8 +345,7 @@ t.test('a wall-clock step of 2 s mid-run leaves the gap between a cluster event 
   controller.abort();
   const result = await done;
   const changeAt = lines.findIndex((l) => l.includes('POD CHANGE'));
-  t.equal(lines[changeAt], '12:00:00.100 session 1 POD CHANGE pod-a (node-1) -> pod-b (node-1) (silent 100ms)');
-  t.equal(lines[changeAt + 1], '  ↳ pod-a Terminating 40ms before');
+  t.equal(lines[changeAt], '12:00:00.100 session 1 POD CHANGE pod-a (node-1) -> pod-b (node-1) (expected: pod-a terminating 40ms before; silent 100ms)');
   t.strictSame(
     result.report.cluster.attributions.map((a) => [a.type, a.time, a.causes.map((c) => [c.kind, c.time, c.beforeMs])]),
     [['pod-change', '2026-01-01T12:00:00.100Z', [['pod-terminating', '2026-01-01T12:00:00.060Z', 40]]]],

@@ -34,7 +34,7 @@ async function run(t: Test, host: string, port: number, extra: Partial<ClientRun
     payloadSize: 256,
     durationMs: 1500,
     statsIntervalMs: 500,
-    limits: { maxLoss: 1, maxPodChanges: 0, maxAddressChanges: 0 },
+    limits: { maxLoss: 1, maxViolations: 0, maxStuck: 0 },
     reportFile,
     write: (line) => lines.push(line),
     style: plain,

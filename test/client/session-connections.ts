@@ -23,7 +23,7 @@ async function run(port: number, options: { sessions: number; until?: (run: Runn
     timeoutMs: 1000,
     payloadSize: 256,
     statsIntervalMs: 100,
-    limits: { maxLoss: 1, maxPodChanges: 0, maxAddressChanges: 0 },
+    limits: { maxLoss: 1, maxViolations: 0, maxStuck: 0, maxPodChanges: 0, maxAddressChanges: 0 },
     write: (line) => lines.push(line),
     style: plain,
     protocol: 'tcp',

@@ -40,7 +40,7 @@ for (const recvBufferBytes of [undefined, 1]) {
         timeoutMs: 60_000,
         payloadSize: 256,
         statsIntervalMs: 60_000,
-        limits: { maxLoss: 100, maxPodChanges: 0, maxAddressChanges: 0 },
+        limits: { maxLoss: 100, maxViolations: 0, maxStuck: 0 },
         write: () => undefined,
         style: new Chalk({ level: 0 }),
         signal: controller.signal,

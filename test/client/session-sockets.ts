@@ -95,7 +95,7 @@ t.test('openSessionSockets() with extraTargets sends session i to target i mod n
     target: target(servers[0]!.address().port),
     extraTargets: [target(servers[1]!.address().port)],
     clock: () => 1001,
-    onReply: (_outcome, _response, index) => indexes.push(index),
+    onReply: (_outcome, _response, _session, _now, index) => indexes.push(index),
   });
   t.teardown(() => sockets.close());
   const encoder = new RequestEncoder(20);

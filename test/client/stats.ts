@@ -97,6 +97,7 @@ t.test('statsLine() shows period and total figures, RTT, changes and the pod dis
       period: periodOf(totals, totalsOf([])),
       rtt: { p50Ms: 0.42, p90Ms: 1, p99Ms: 12.3, maxMs: 20 },
       pods: podDistribution([{ identity: podA }, { identity: podB }]),
+      breaks: { expected: 1, violations: 0, inferred: 1, addressChanges: 0, samePodAddressChanges: 0, stuck: 1, stuckNow: 1, longestStuckMs: 0, undecided: 0 },
     },
     new Chalk({ level: 0 }),
   );
@@ -106,7 +107,7 @@ t.test('statsLine() shows period and total figures, RTT, changes and the pod dis
   t.match(line, /received \+39 \(39\)/);
   t.match(line, /lost \+1 \(1\) 2\.50%/);
   t.match(line, /rtt p50 0\.42ms p99 12\.3ms/);
-  t.match(line, /pod changes 1 address changes 0/);
+  t.match(line, /moves 1 expected 0 violations  address changes 0  stuck 1 \(1 now\)/);
   t.match(line, /pods: pod-a 1 \| pod-b 1$/);
   t.notMatch(line, /\u001b\[/, 'no escape codes');
 });

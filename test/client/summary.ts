@@ -13,9 +13,12 @@ t.test('summaryLines() says which limit was broken and where the report is', asy
   t.match(text, /FAIL: loss 25\.00% \(1 lost\) is above --max-loss 1%; 1 pod change/);
   t.match(text, /report +out\.json/);
   t.match(text, /pod-a \(node-1\): 1 sessions, 2 replies/);
+  t.match(text, /\n {2}moves {11}1 expected, 0 violations \(inferred from the run: no cluster watch\)\n {2}address changes 0\n {2}stuck {11}none\n {2}breaks by pod {3}pod-a \(node-1\): 1 expected, 0 violations, 0 address changes, 0 stuck\n/);
+  const { breaks: _, ...older } = buildReport(sampleInput());
+  t.match(summaryLines(older, plain, undefined).join('\n'), /\n {2}pod changes {5}1\n {2}address changes 0\n/, 'a report from before the classifier shows the plain counts');
   const passing = buildReport({ ...sampleInput(), verdict: { passed: true, broken: [] }, verdictNote: 'demo note' });
   const passText = summaryLines(passing, plain, undefined).join('\n');
-  t.match(passText, /PASS: within --max-loss 1%/);
+  t.match(passText, /PASS: within --max-loss 1%, --max-violations 0, --max-stuck 0, --max-pod-changes 0\n/, 'the optional limits only when set');
   t.match(passText, /demo note/);
 });
 

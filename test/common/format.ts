@@ -1,6 +1,6 @@
 import t from 'tap';
 import { parseDuration } from '../../common/duration.js';
-import { formatDuration, formatExactDuration, formatMs, formatPercent, roundMs } from '../../common/format.js';
+import { formatDuration, formatExactDuration, formatMs, formatPercent, plural, roundMs } from '../../common/format.js';
 
 t.test('roundMs() keeps three decimals (the microsecond) and turns undefined into null', async (t) => {
   t.equal(roundMs(1.23456), 1.235);
@@ -44,4 +44,10 @@ t.test('formatPercent() shows a single loss in a large run', async (t) => {
   t.equal(formatPercent(0.5), '0.500%');
   t.equal(formatPercent(12.345), '12.35%');
   t.equal(formatPercent(100), '100.00%');
+});
+
+t.test('plural() adds an "s" to every count but one', async (t) => {
+  t.equal(plural(0, 'violation'), '0 violations');
+  t.equal(plural(1, 'violation'), '1 violation');
+  t.equal(plural(57, 'other session'), '57 other sessions');
 });

@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { createSocket } from 'node:dgram';
 import { DemoBalancer, pickBackend, type Backend } from '../../demo/balancer.js';
 
@@ -18,7 +18,8 @@ t.test('pickBackend() is stable for a flow and spreads a removed backend over al
   t.same([...moved].sort(), ['a', 'c', 'd'], "b's flows spread over every remaining backend");
 });
 
-t.test('the demo balancer pins flows, keeps them when a backend is added and rehashes them when theirs is removed', async (t) => {
+/** Backends x and y that echo with their name and the port they saw, the balancer with x only, and a client socket. */
+async function echoBehindBalancer(t: Test) {
   const backendSockets = await Promise.all(
     ['x', 'y'].map(async (name) => {
       const socket = createSocket('udp4');
@@ -38,6 +39,11 @@ t.test('the demo balancer pins flows, keeps them when a backend is added and reh
     balancer.close();
     for (const b of backendSockets) b.socket.close();
   });
+  return { backendSockets, balancer, client };
+}
+
+t.test('the demo balancer pins flows, keeps them when a backend is added and rehashes them when theirs is removed', async (t) => {
+  const { backendSockets, balancer, client } = await echoBehindBalancer(t);
   const ask = (): Promise<{ text: string; fromPort: number }> =>
     new Promise((resolve) => {
       client.once('message', (m, from) => resolve({ text: m.toString(), fromPort: from.port }));
@@ -53,4 +59,25 @@ t.test('the demo balancer pins flows, keeps them when a backend is added and reh
   t.match(moved.text, /^y:\d+:ping$/);
   t.not(moved.text.split(':')[1], first.text.split(':')[1], 'a new source port for the rehashed flow');
   t.same([...balancer.flowsPerBackend()], [['y', 1]]);
+});
+
+t.test('the demo balancer leaves stale flows on a removed backend until clearStale(), and restart() forgets every flow', async (t) => {
+  const { backendSockets, balancer, client } = await echoBehindBalancer(t);
+  const ask = (): Promise<string> =>
+    new Promise((resolve) => {
+      client.once('message', (m) => resolve(m.toString()));
+      client.send('ping', balancer.port, '127.0.0.1');
+    });
+  const first = await ask();
+  balancer.addBackend({ name: 'y', address: '127.0.0.1', port: backendSockets[1]!.socket.address().port });
+  t.equal(balancer.removeBackend('x', 1), 0, 'its one flow is left as a stale one');
+  t.equal(await ask(), first, 'still sent to the removed backend, from the same port');
+  t.same([...balancer.flowsPerBackend()], [['x', 1]]);
+  t.equal(balancer.clearStale(), 1);
+  const moved = await ask();
+  t.match(moved, /^y:\d+:ping$/);
+  t.equal(balancer.restart(), 1);
+  const restarted = await ask();
+  t.match(restarted, /^y:\d+:ping$/, 'the only backend left');
+  t.not(restarted.split(':')[1], moved.split(':')[1], 'a forgotten flow leaves from a new source port');
 });

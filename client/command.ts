@@ -28,6 +28,8 @@ export interface RunDefaults {
   duration?: string;
   statsInterval: string;
   report: string;
+  /** The HTML page's default; undefined writes none unless --report-html is given. */
+  reportHtml?: string;
 }
 
 export interface RunFlags {
@@ -40,6 +42,7 @@ export interface RunFlags {
   statsInterval: number;
   events?: string;
   report: string;
+  reportHtml?: string;
   maxLoss: number;
   maxPodChanges: number;
   maxAddressChanges: number;
@@ -77,6 +80,7 @@ export function addRunOptions(command: Command, defaults: RunDefaults): Command 
     .addOption(
       new Option('--report <file>', 'write the JSON report here at the end, also after Ctrl-C').env('REPORT_FILE').default(defaults.report),
     )
+    .addOption(reportHtmlOption(defaults.reportHtml))
     .addOption(
       new Option('--max-loss <percent>', 'exit 1 if more than this percentage of requests was lost')
         .env('MAX_LOSS')
@@ -97,6 +101,14 @@ export function addRunOptions(command: Command, defaults: RunDefaults): Command 
     );
 }
 
+function reportHtmlOption(fallback: string | undefined): Option {
+  const option = new Option(
+    '--report-html <file>',
+    'also write the report as one self-contained HTML page with charts at the end, also after Ctrl-C (as `affinity-tester report` does; "" for none)',
+  ).env('REPORT_HTML');
+  return fallback === undefined ? option : option.default(fallback);
+}
+
 /** One line at a time to the command's standard output (the CLI's io drops it once stdout is gone). */
 export function lineWriter(io: CommandIo): (line: string) => void {
   return (line) => {
@@ -104,9 +116,9 @@ export function lineWriter(io: CommandIo): (line: string) => void {
   };
 }
 
-/** 0 within the limits, 1 when one was broken or the report could not be written. */
+/** 0 within the limits, 1 when one was broken or the report (JSON or HTML) could not be written. */
 export function runExitCode(result: ClientRunResult): number {
-  return result.reportError !== undefined ? ExitCode.Failed : exitCodeOf(result.verdict);
+  return result.reportError !== undefined || result.htmlError !== undefined ? ExitCode.Failed : exitCodeOf(result.verdict);
 }
 
 /** Checks that flags make sense together; UsageError otherwise. */
@@ -129,6 +141,7 @@ export function runSettingsFrom(flags: RunFlags) {
     statsIntervalMs: flags.statsInterval,
     limits: { maxLoss: flags.maxLoss, maxPodChanges: flags.maxPodChanges, maxAddressChanges: flags.maxAddressChanges },
     reportFile: flags.report === '' ? undefined : flags.report,
+    htmlFile: flags.reportHtml === undefined || flags.reportHtml === '' ? undefined : flags.reportHtml,
     eventsFile: flags.events,
   } satisfies Partial<ClientRunOptions>;
 }

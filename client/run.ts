@@ -19,9 +19,11 @@ import { Session } from './session.js';
 import type { SessionSocket } from './session-socket.js';
 import { openSessionSockets } from './session-sockets.js';
 import { RunEnd } from './run-end.js';
+import { RttHistogram } from './rtt-histogram.js';
 import { kernelReceiveDrops } from './socket-drops.js';
 import { lossPercent, PeriodTracker, podDistribution, rttSummary, totalsOf } from './stats.js';
 import type { ResolvedTarget } from './target.js';
+import { TimelineRecorder, timelineSampleOf } from './timeline.js';
 import { verdictOf, type Limits, type Verdict } from './verdict.js';
 
 export interface ClientRunOptions {
@@ -39,6 +41,8 @@ export interface ClientRunOptions {
   limits: Limits;
   /** Where the JSON report goes; undefined writes none. */
   reportFile?: string;
+  /** Where the HTML page of the report goes (--report-html); undefined writes none. */
+  htmlFile?: string;
   /** NDJSON (pino) log of every event and stats line. */
   eventsFile?: string;
   /** Writes one human line (stdout in the CLI). */
@@ -69,6 +73,8 @@ export interface ClientRunResult {
   verdict: Verdict;
   /** Set when the report could not be written (the run's figures are still in `report`). */
   reportError?: string;
+  /** Set when the HTML page could not be written. */
+  htmlError?: string;
 }
 
 /** Fails at the start, not after an hour-long run, when the report could not be written. */
@@ -87,6 +93,7 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
   checkDescriptors(options.sessions);
   if (options.reportFile !== undefined) checkWritable(options.reportFile, '--report');
   if (options.eventsFile !== undefined) checkWritable(options.eventsFile, '--events');
+  if (options.htmlFile !== undefined) checkWritable(options.htmlFile, '--report-html');
   const eventLog = options.eventsFile === undefined ? undefined : openEventLog(options.eventsFile);
   const output = new RunOutput({ write: options.write, style: options.style, clock, eventLog, watch, maxLossPercent: options.limits.maxLoss });
   const emitter = new TypedEmitter<ClientEvents>((error, name) => output.internalError(error, String(name)));
@@ -101,6 +108,8 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
     (_, i) => new Session({ number: i + 1, sessionId: sessionIdOf(runId, i), timeoutMs: options.timeoutMs, identities, emit: (event) => emitter.emit('session', event) }),
   );
   const tracker = new PeriodTracker();
+  /** The RTT of the current timeline second only. */
+  const secondRtt = new RttHistogram();
   const encoder = new RequestEncoder(options.payloadSize);
   const end = new RunEnd();
   const sockets = await openSessionSockets({
@@ -109,7 +118,10 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
     clock,
     recvBufferBytes: options.recvBufferBytes,
     onReply: (outcome, response) => {
-      if (outcome.rttMs !== undefined) tracker.recordRtt(outcome.rttMs);
+      if (outcome.rttMs !== undefined) {
+        tracker.recordRtt(outcome.rttMs);
+        secondRtt.record(outcome.rttMs);
+      }
       if (outcome.kind === 'answered' || outcome.kind === 'reordered') end.answered();
       output.reply(response, encoder.size);
     },
@@ -136,8 +148,21 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
     const totals = totalsOf(sessions);
     output.stats({ time: now, totals, ...tracker.next(totals), pods: podDistribution(sessions) }, { socketErrors: sockets.errors, schedulingLagP99Ms: scheduler.lag.percentile(99) ?? null });
   };
+  // The report's timeline (client/timeline.ts): cumulative totals and the gauges of the moment,
+  // once a second on the run's clock; the recorder files each tick under its second.
+  const timeline = new TimelineRecorder(startedAt);
+  const timelineTick = (now: number): void => {
+    for (const session of sessions) session.expire(now);
+    const sample = timelineSampleOf(totalsOf(sessions), podDistribution(sessions), rttSummary(secondRtt));
+    secondRtt.reset();
+    // The affinity verdict's classes go here once the run classifies breaks (issue 9): set
+    // `sample.classes` to the cumulative breaks by class ({ expected: n, violation: m, ... }) and
+    // `sample.stuck` to the sessions stuck right now; the recorder keeps per-second differences.
+    timeline.record(now, sample);
+  };
   scheduler.start(startedAt);
   const statsTimer = setInterval(statsTick, options.statsIntervalMs);
+  const timelineTimer = setInterval(() => timelineTick(clock()), 1000);
 
   let interrupted = await end.until(options.durationMs, options.signal);
   scheduler.stop();
@@ -149,8 +174,11 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
     interrupted = await end.untilAnswered(inFlight, options.timeoutMs, options.signal);
   }
   clearInterval(statsTimer);
+  clearInterval(timelineTimer);
   const endedAt = clock();
   for (const session of sessions) session.finish(endedAt);
+  // The last, partial second (after finish(), so the timeline adds up to the report's totals).
+  timelineTick(endedAt);
   const clientSocketDrops = kernelReceiveDrops(sockets.sockets.map((s) => s.localPort));
   sockets.close();
 
@@ -177,8 +205,23 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
     events: output.reportEvents,
     eventsOmitted: output.eventsOmitted,
     cluster: { watched: watch !== undefined, events: watch?.events().map(reportClusterEventOf) ?? [], attributions: output.attributions },
+    timeline: timeline.toReport(),
   });
   const reportError = options.reportFile === undefined ? undefined : writeReport(options.reportFile, report);
   output.summary(report, options.reportFile, reportError);
-  return { report, verdict, reportError };
+  const htmlError = options.htmlFile === undefined ? undefined : await writeHtml(report, options.htmlFile, options);
+  return { report, verdict, reportError, htmlError };
+}
+
+/** The HTML page (--report-html); the charting libraries load only here, when a page is written. */
+async function writeHtml(report: ClientReport, file: string, options: Pick<ClientRunOptions, 'write' | 'style'>): Promise<string | undefined> {
+  try {
+    const { writeReportOutputs } = await import('../report/command.js');
+    for (const line of await writeReportOutputs(report, { html: file }, file)) options.write(line);
+    return undefined;
+  } catch (error) {
+    const message = `--report-html: ${(error as Error).message}`;
+    options.write(options.style.red(message));
+    return message;
+  }
 }

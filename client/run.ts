@@ -149,7 +149,9 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
     output.stats({ time: now, totals, ...tracker.next(totals), pods: podDistribution(sessions) }, { socketErrors: sockets.errors, schedulingLagP99Ms: scheduler.lag.percentile(99) ?? null });
   };
   // The report's timeline (client/timeline.ts): cumulative totals and the gauges of the moment,
-  // once a second on the run's clock; the recorder files each tick under its second.
+  // on every whole second of the run's clock. Ticking on the second, not every 1000 ms from the
+  // start, keeps each tick's interval inside one second: a tick late by a few ms still files under
+  // the second that just ended, where a tick near mid-second could file two seconds under one.
   const timeline = new TimelineRecorder(startedAt);
   const timelineTick = (now: number): void => {
     for (const session of sessions) session.expire(now);
@@ -162,7 +164,14 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
   };
   scheduler.start(startedAt);
   const statsTimer = setInterval(statsTick, options.statsIntervalMs);
-  const timelineTimer = setInterval(() => timelineTick(clock()), 1000);
+  let timelineTimer: NodeJS.Timeout | undefined;
+  const nextTimelineTick = (): void => {
+    timelineTimer = setTimeout(() => {
+      timelineTick(clock());
+      nextTimelineTick();
+    }, 1000 - (clock() % 1000));
+  };
+  nextTimelineTick();
 
   let interrupted = await end.until(options.durationMs, options.signal);
   scheduler.stop();
@@ -174,7 +183,7 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
     interrupted = await end.untilAnswered(inFlight, options.timeoutMs, options.signal);
   }
   clearInterval(statsTimer);
-  clearInterval(timelineTimer);
+  clearTimeout(timelineTimer);
   const endedAt = clock();
   for (const session of sessions) session.finish(endedAt);
   // The last, partial second (after finish(), so the timeline adds up to the report's totals).

@@ -15,7 +15,8 @@ t.test('demoTimeline() adds a pod at 30% and removes one at 55% of the run', asy
 
 t.test('affinity-tester demo shows established, pod added and removed, red changes, stats and a summary, and exits 0', async (t) => {
   const report = join(dir, 'demo.json');
-  const result = await runMain(['demo', '--duration', '4s', '--stats-interval', '1s', '--sessions', '12', '--ramp', '500ms', '--report', report], {
+  const html = join(dir, 'demo.html');
+  const result = await runMain(['demo', '--duration', '4s', '--stats-interval', '1s', '--sessions', '12', '--ramp', '500ms', '--report', report, '--report-html', html], {
     env: { HOME: dir, KUBECONFIG: undefined },
   });
   t.equal(result.code, 0, result.stderr);
@@ -37,4 +38,6 @@ t.test('affinity-tester demo shows established, pod added and removed, red chang
   t.equal(parsed.verdict.passed, false);
   t.match(parsed.verdict.note, /on purpose/);
   t.ok(parsed.events.some((e) => e.type === 'pod-change' && e.from === 'pod-b'));
+  t.equal(parsed.timeline!.buckets.reduce((n, b) => n + b.podChanges, 0), parsed.totals.podChanges, 'the timeline holds every pod change');
+  t.match(out, `wrote ${html}: 3 charts, ${parsed.events.length} breaks`);
 });

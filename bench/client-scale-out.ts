@@ -55,7 +55,7 @@ async function main(): Promise<void> {
       waitForExit(
         spawn(
           process.execPath,
-          [CLI, 'client', '--target', `127.0.0.1:${port}`, '--sessions', String(sessions), '--interval', values.interval!, '--ramp', values.ramp!, '--duration', values.duration!, '--stats-interval', '30s', '--report', files[i]!, '--no-watch'],
+          [CLI, 'client', '--target', `127.0.0.1:${port}`, '--sessions', String(sessions), '--interval', values.interval!, '--ramp', values.ramp!, '--duration', values.duration!, '--stats-interval', '30s', '--report', files[i]!, '--no-watch', '--bind-address', `127.0.0.${i + 2}`],
           { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NO_COLOR: '1' } },
         ),
       ),

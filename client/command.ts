@@ -152,6 +152,7 @@ interface ClientFlags extends RunFlags {
   namespace?: string;
   service: string;
   discoverTimeout: number;
+  bindAddress?: string;
 }
 
 const CLIENT_HELP = `
@@ -191,6 +192,14 @@ export function registerClientCommand(program: Command, io: CommandIo): void {
         .env('DISCOVER_TIMEOUT')
         .default(durationOption('2m'), '2m')
         .argParser(durationOption),
+    )
+    .addOption(
+      new Option(
+        '--bind-address <ip>',
+        "bind the session sockets to this local address (default: all); every session takes a port of the kernel's " +
+          'ephemeral range (net.ipv4.ip_local_port_range, about 28,000), so clients on one machine that together run more ' +
+          'sessions than that each need their own address (127.0.0.2, 127.0.0.3, ... on loopback)',
+      ).env('BIND_ADDRESS'),
     )
     .addHelpText('after', CLIENT_HELP)
     .action(async (flags: ClientFlags) => {
@@ -255,6 +264,7 @@ async function clientAction(flags: ClientFlags, io: CommandIo): Promise<number> 
       signal: interrupt.signal,
       watch,
       clock,
+      bindAddress: flags.bindAddress,
     });
     return runExitCode(result);
   } finally {

@@ -55,6 +55,8 @@ export interface ClientRunOptions {
   verdictNote?: string;
   /** SO_RCVBUF of each session socket (default SESSION_RECV_BUFFER_BYTES). */
   recvBufferBytes?: number;
+  /** Local address of the session sockets (--bind-address); default every address. */
+  bindAddress?: string;
   /** The run's one clock (default monotonicClock); tests pass a fake. */
   clock?: Clock;
   /** Called once every socket is open, before the first request (tests, the demo). */
@@ -117,6 +119,7 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
     target,
     clock,
     recvBufferBytes: options.recvBufferBytes,
+    bindAddress: options.bindAddress,
     onReply: (outcome, response) => {
       if (outcome.rttMs !== undefined) {
         tracker.recordRtt(outcome.rttMs);

@@ -22,6 +22,8 @@ export interface SessionSocketsOptions {
   clock: Clock;
   /** SO_RCVBUF of each socket (default SESSION_RECV_BUFFER_BYTES). */
   recvBufferBytes?: number;
+  /** Local address the sockets bind (--bind-address); default every address. */
+  bindAddress?: string;
   /** Every decoded reply, with what its session made of it. */
   onReply: (outcome: ReplyOutcome, response: BindingResponse) => void;
 }
@@ -48,6 +50,7 @@ export async function openSessionSockets(options: SessionSocketsOptions): Promis
     openSessionSocket({
       target,
       recvBufferBytes: options.recvBufferBytes ?? SESSION_RECV_BUFFER_BYTES,
+      bindAddress: options.bindAddress,
       onError: (error) => {
         const code = (error as NodeJS.ErrnoException).code ?? 'unknown';
         errors[code] = (errors[code] ?? 0) + 1;

@@ -5,7 +5,9 @@
 // figures, the datagrams the kernel dropped on the server's and the clients' sockets, the loss
 // the kernel does not explain, and whether the merged HTML page rendered its charts.
 //
-//   node dist/bench/client-scale-out.js [--sessions 100000] [--clients N] [--interval 5s] [--duration 2m] [--ramp 20s]
+//   node dist/bench/client-scale-out.js [--sessions 100000] [--clients N] [--interval 5s] [--duration 2m] [--ramp 20s] [--keep]
+//
+// --keep leaves the clients' reports and the merged page (merged.html) in the temporary folder it names.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +31,7 @@ const { values } = parseArgs({
     interval: { type: 'string', default: '5s' },
     duration: { type: 'string', default: '2m' },
     ramp: { type: 'string', default: '20s' },
+    keep: { type: 'boolean', default: false },
   },
 });
 
@@ -52,7 +55,7 @@ async function main(): Promise<void> {
       waitForExit(
         spawn(
           process.execPath,
-          [CLI, 'client', '--target', `127.0.0.1:${port}`, '--sessions', String(sessions), '--interval', values.interval!, '--ramp', values.ramp!, '--duration', values.duration!, '--stats-interval', '30s', '--report', files[i]!, '--no-watch'],
+          [CLI, 'client', '--target', `127.0.0.1:${port}`, '--sessions', String(sessions), '--interval', values.interval!, '--ramp', values.ramp!, '--duration', values.duration!, '--stats-interval', '30s', '--report', files[i]!, '--no-watch', '--bind-address', `127.0.0.${i + 2}`],
           { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NO_COLOR: '1' } },
         ),
       ),
@@ -79,7 +82,8 @@ async function main(): Promise<void> {
   const page = join(dir, 'merged.html');
   writeFileSync(page, html);
   console.log(`merged HTML       ${(html.length / 1024).toFixed(0)} kB, ${charts === undefined ? 'no timeline in these reports: no charts' : '3 charts'}`);
-  rmSync(dir, { recursive: true, force: true });
+  if (values.keep) console.log(`kept              ${dir} (client-N.json, merged.html)`);
+  else rmSync(dir, { recursive: true, force: true });
 }
 
 main().catch((error: unknown) => {

@@ -33,6 +33,8 @@ export interface RunDefaults {
   duration?: string;
   statsInterval: string;
   report: string;
+  /** The HTML page's default; undefined writes none unless --report-html is given. */
+  reportHtml?: string;
 }
 
 export interface RunFlags {
@@ -45,6 +47,7 @@ export interface RunFlags {
   statsInterval: number;
   events?: string;
   report: string;
+  reportHtml?: string;
   maxLoss: number;
   maxViolations: number;
   maxStuck: number;
@@ -86,6 +89,7 @@ export function addRunOptions(command: Command, defaults: RunDefaults): Command 
     .addOption(
       new Option('--report <file>', 'write the JSON report here at the end, also after Ctrl-C').env('REPORT_FILE').default(defaults.report),
     )
+    .addOption(reportHtmlOption(defaults.reportHtml))
     .addOption(
       new Option('--max-loss <percent>', 'exit 1 if more than this percentage of requests was lost')
         .env('MAX_LOSS')
@@ -124,6 +128,14 @@ export function addRunOptions(command: Command, defaults: RunDefaults): Command 
     );
 }
 
+function reportHtmlOption(fallback: string | undefined): Option {
+  const option = new Option(
+    '--report-html <file>',
+    'also write the report as one self-contained HTML page with charts at the end, also after Ctrl-C (as `affinity-tester report` does; "" for none)',
+  ).env('REPORT_HTML');
+  return fallback === undefined ? option : option.default(fallback);
+}
+
 /** One line at a time to the command's standard output (the CLI's io drops it once stdout is gone). */
 export function lineWriter(io: CommandIo): (line: string) => void {
   return (line) => {
@@ -131,9 +143,9 @@ export function lineWriter(io: CommandIo): (line: string) => void {
   };
 }
 
-/** 0 within the limits, 1 when one was broken or the report could not be written. */
+/** 0 within the limits, 1 when one was broken or the report (JSON or HTML) could not be written. */
 export function runExitCode(result: ClientRunResult): number {
-  return result.reportError !== undefined ? ExitCode.Failed : exitCodeOf(result.verdict);
+  return result.reportError !== undefined || result.htmlError !== undefined ? ExitCode.Failed : exitCodeOf(result.verdict);
 }
 
 /** Checks that flags make sense together; UsageError otherwise. */
@@ -165,6 +177,7 @@ export function runSettingsFrom(flags: RunFlags) {
       ...(flags.maxAddressChanges === undefined ? {} : { maxAddressChanges: flags.maxAddressChanges }),
     },
     reportFile: flags.report === '' ? undefined : flags.report,
+    htmlFile: flags.reportHtml === undefined || flags.reportHtml === '' ? undefined : flags.reportHtml,
     eventsFile: flags.events,
   } satisfies Partial<ClientRunOptions>;
 }
@@ -176,6 +189,7 @@ interface ClientFlags extends RunFlags, ProtocolFlags, GateFlags {
   namespace?: string;
   service: string;
   discoverTimeout: number;
+  bindAddress?: string;
 }
 
 const CLIENT_HELP = `
@@ -234,6 +248,14 @@ export function registerClientCommand(program: Command, io: CommandIo): void {
         .env('DISCOVER_TIMEOUT')
         .default(durationOption('2m'), '2m')
         .argParser(durationOption),
+    )
+    .addOption(
+      new Option(
+        '--bind-address <ip>',
+        "bind the session sockets to this local address (default: all); every session takes a port of the kernel's " +
+          'ephemeral range (net.ipv4.ip_local_port_range, about 28,000), so clients on one machine that together run more ' +
+          'sessions than that each need their own address (127.0.0.2, 127.0.0.3, ... on loopback)',
+      ).env('BIND_ADDRESS'),
     )
     .addHelpText('after', CLIENT_HELP)
     .action(async (flags: ClientFlags) => {
@@ -314,6 +336,7 @@ async function clientAction(flags: ClientFlags, io: CommandIo): Promise<number> 
       signal: interrupt.signal,
       watch,
       clock,
+      bindAddress: flags.bindAddress,
     };
     if (flags.untilStable !== undefined) {
       return await runGate({ protocol: flags.protocol, windowMs: flags.untilStable, maxTries: flags.maxTries, retryWaitMs: flags.retryWait, run, style });

@@ -26,11 +26,12 @@ import type { ReconnectPolicy } from './connection-state.js';
 import { openSessionConnections, type SessionConnections } from './session-connections.js';
 import { readTcpRetransmits, retransmitsBetween } from './tcp-retransmissions.js';
 import { RunEnd } from './run-end.js';
+import { RttHistogram } from './rtt-histogram.js';
 import { kernelReceiveDrops } from './socket-drops.js';
 import { lossPercent, PeriodTracker, podDistribution, rttSummary, totalsOf } from './stats.js';
 import type { ResolvedTarget } from './target.js';
-import { RttHistogram } from './rtt-histogram.js';
 import { targetIndexOf, targetLabel, totalsByTarget } from './target-groups.js';
+import { TimelineRecorder, timelineSampleOf } from './timeline.js';
 import { affinityVerdictOf, type AffinityLimits, type Verdict } from './verdict.js';
 
 /**
@@ -61,6 +62,8 @@ export interface ClientRunOptions {
   stuckAfterMs?: number;
   /** Where the JSON report goes; undefined writes none. */
   reportFile?: string;
+  /** Where the HTML page of the report goes (--report-html); undefined writes none. */
+  htmlFile?: string;
   /** NDJSON (pino) log of every event and stats line. */
   eventsFile?: string;
   /** Writes one human line (stdout in the CLI). */
@@ -73,6 +76,8 @@ export interface ClientRunOptions {
   verdictNote?: string;
   /** SO_RCVBUF of each session socket (default SESSION_RECV_BUFFER_BYTES). */
   recvBufferBytes?: number;
+  /** Local address of the session sockets (--bind-address); default every address. */
+  bindAddress?: string;
   /** The run's one clock (default monotonicClock); tests pass a fake. */
   clock?: Clock;
   /** `tcp`: one long-lived connection per session (client/session-connections.ts). Default udp. */
@@ -97,6 +102,8 @@ export interface ClientRunResult {
   verdict: Verdict;
   /** Set when the report could not be written (the run's figures are still in `report`). */
   reportError?: string;
+  /** Set when the HTML page could not be written. */
+  htmlError?: string;
 }
 
 /** Fails at the start, not after an hour-long run, when the report could not be written. */
@@ -118,6 +125,7 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
   checkDescriptors(options.sessions);
   if (options.reportFile !== undefined) checkWritable(options.reportFile, '--report');
   if (options.eventsFile !== undefined) checkWritable(options.eventsFile, '--events');
+  if (options.htmlFile !== undefined) checkWritable(options.htmlFile, '--report-html');
   const eventLog = options.eventsFile === undefined ? undefined : openEventLog(options.eventsFile);
   const output = new RunOutput({ write: options.write, style: options.style, clock, eventLog, watch, maxLossPercent: options.limits.maxLoss });
   const classifier = new BreakClassifier({
@@ -142,6 +150,8 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
     (_, i) => new Session({ number: i + 1, sessionId: sessionIdOf(runId, i), timeoutMs: options.timeoutMs, identities, emit: (event) => emitter.emit('session', event) }),
   );
   const tracker = new PeriodTracker();
+  /** The RTT of the current timeline second only. */
+  const secondRtt = new RttHistogram();
   const encoder = new RequestEncoder(options.payloadSize);
   const end = new RunEnd();
   // A run over several targets keeps each one's RTTs apart too; a single-target run keeps none.
@@ -151,6 +161,7 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
   const onReply = (outcome: ReplyOutcome, response: BindingResponse, session: Session, now: number, index: number): void => {
     if (outcome.rttMs !== undefined) {
       tracker.recordRtt(outcome.rttMs);
+      secondRtt.record(outcome.rttMs);
       rttByTarget[targetIndexOf(index, targets.length)]?.record(outcome.rttMs);
       // After session.reply(), so the pod and address changes it emitted came first.
       classifier.reply(session.number, session.identity!, now - outcome.rttMs, now);
@@ -179,6 +190,7 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
           ...(options.extraTargets ? { extraTargets: options.extraTargets } : {}),
           clock,
           recvBufferBytes: options.recvBufferBytes,
+          bindAddress: options.bindAddress,
           onReply,
         })
       : undefined;
@@ -213,6 +225,20 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
     );
     if (connections !== undefined) options.write(connectionStepLine(connections.table.step(now, connections.openPerPod()), options.style));
   };
+  // The report's timeline (client/timeline.ts): cumulative totals and the gauges of the moment,
+  // on every whole second of the run's clock. Ticking on the second, not every 1000 ms from the
+  // start, keeps each tick's interval inside one second: a tick late by a few ms still files under
+  // the second that just ended, where a tick near mid-second could file two seconds under one.
+  const timeline = new TimelineRecorder(startedAt);
+  const timelineTick = (now: number): void => {
+    for (const session of sessions) session.expire(now);
+    const counts = classifier.counts().total;
+    const sample = timelineSampleOf(totalsOf(sessions), podDistribution(sessions), rttSummary(secondRtt), counts.stuckNow);
+    secondRtt.reset();
+    // Cumulative breaks by class; the recorder keeps per-second differences.
+    sample.classes = { expected: counts.expected, violation: counts.violations, 'address-change': counts.addressChanges, stuck: counts.stuck };
+    timeline.record(now, sample);
+  };
   scheduler.start(startedAt);
   const statsTimer = setInterval(statsTick, options.statsIntervalMs);
   const breakTimer = setInterval(() => {
@@ -220,6 +246,14 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
     classifier.tick(now);
     output.breakTick(now);
   }, BREAK_TICK_MS);
+  let timelineTimer: NodeJS.Timeout | undefined;
+  const nextTimelineTick = (): void => {
+    timelineTimer = setTimeout(() => {
+      timelineTick(clock());
+      nextTimelineTick();
+    }, 1000 - (clock() % 1000));
+  };
+  nextTimelineTick();
 
   let interrupted = await end.until(options.durationMs, options.signal);
   scheduler.stop();
@@ -231,12 +265,15 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
     interrupted = await end.untilAnswered(inFlight, options.timeoutMs, options.signal);
   }
   clearInterval(statsTimer);
+  clearTimeout(timelineTimer);
   const endedAt = clock();
   clearInterval(breakTimer);
   for (const session of sessions) session.finish(endedAt);
   classifier.finish(endedAt);
   output.breakEnd();
   const breaks = classifier.counts();
+  // The last, partial second (after finish(), so the timeline adds up to the report's totals).
+  timelineTick(endedAt);
   const clientSocketDrops = udp === undefined ? undefined : kernelReceiveDrops(udp.sockets.map((s) => s.localPort));
   const localPorts = connections?.localPorts ?? udp!.sockets.map((s) => s.localPort);
   sockets.close();
@@ -301,8 +338,23 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
       groups: output.breakGroups,
       findingsOmitted: output.findingsOmitted,
     },
+    timeline: timeline.toReport(),
   });
   const reportError = options.reportFile === undefined ? undefined : writeReport(options.reportFile, report);
   output.summary(report, options.reportFile, reportError);
-  return { report, verdict, reportError };
+  const htmlError = options.htmlFile === undefined ? undefined : await writeHtml(report, options.htmlFile, options);
+  return { report, verdict, reportError, htmlError };
+}
+
+/** The HTML page (--report-html); the charting libraries load only here, when a page is written. */
+async function writeHtml(report: ClientReport, file: string, options: Pick<ClientRunOptions, 'write' | 'style'>): Promise<string | undefined> {
+  try {
+    const { writeReportOutputs } = await import('../report/command.js');
+    for (const line of await writeReportOutputs(report, { html: file }, file)) options.write(line);
+    return undefined;
+  } catch (error) {
+    const message = `--report-html: ${(error as Error).message}`;
+    options.write(options.style.red(message));
+    return message;
+  }
 }

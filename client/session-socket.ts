@@ -14,6 +14,8 @@ export interface SessionSocketOptions {
   onError: (error: Error) => void;
   /** SO_RCVBUF to ask for; the kernel caps it at net.core.rmem_max. */
   recvBufferBytes?: number;
+  /** Local address to bind (--bind-address); default every address of the target's family. */
+  bindAddress?: string;
 }
 
 export interface SessionSocket {
@@ -30,7 +32,7 @@ export async function openSessionSocket(options: SessionSocketOptions): Promise<
   try {
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
-      socket.bind({ port: 0, address: target.family === 6 ? '::' : '0.0.0.0', exclusive: true }, () => {
+      socket.bind({ port: 0, address: options.bindAddress ?? (target.family === 6 ? '::' : '0.0.0.0'), exclusive: true }, () => {
         socket.connect(target.port, target.address, () => {
           socket.off('error', reject);
           resolve();

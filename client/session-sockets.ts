@@ -25,6 +25,8 @@ export interface SessionSocketsOptions {
   clock: Clock;
   /** SO_RCVBUF of each socket (default SESSION_RECV_BUFFER_BYTES). */
   recvBufferBytes?: number;
+  /** Local address the sockets bind (--bind-address); default every address. */
+  bindAddress?: string;
   /** Every decoded reply, with what its session made of it (after the session's events), when it came, and the session's index. */
   onReply: (outcome: ReplyOutcome, response: BindingResponse, session: Session, now: number, index: number) => void;
 }
@@ -53,6 +55,7 @@ export async function openSessionSockets(options: SessionSocketsOptions): Promis
     return openSessionSocket({
       target: targets[which]!,
       recvBufferBytes: options.recvBufferBytes ?? SESSION_RECV_BUFFER_BYTES,
+      bindAddress: options.bindAddress,
       onError: (error) => {
         const code = (error as NodeJS.ErrnoException).code ?? 'unknown';
         errors[code] = (errors[code] ?? 0) + 1;

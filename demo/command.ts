@@ -30,6 +30,7 @@ export function registerDemoCommand(program: Command, io: CommandIo): void {
     duration: '25s',
     statsInterval: '5s',
     report: 'affinity-demo-report.json',
+    reportHtml: 'affinity-demo-report.html',
   })
     .addHelpText('after', DEMO_HELP)
     .action(async (flags: RunFlags & { duration: number }) => {
@@ -46,7 +47,7 @@ export function registerDemoCommand(program: Command, io: CommandIo): void {
           signal: interrupt.signal,
         });
         // Broken limits are the point of the demo; only a report that could not be written fails it.
-        io.setExitCode(result.reportError === undefined ? ExitCode.Ok : ExitCode.Failed);
+        io.setExitCode(result.reportError === undefined && result.htmlError === undefined ? ExitCode.Ok : ExitCode.Failed);
       } finally {
         interrupt.dispose();
       }

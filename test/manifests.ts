@@ -1,8 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import t from 'tap';
 import { loadAllYaml } from '@kubernetes/client-node';
+import { reportTextOf } from '../kube/collect.js';
 import { MANIFEST_ROOT, readManifests, renderKustomization, strategicMerge, type Manifest } from './fixtures/kube-kustomize.js';
 import { schemaError, unknownFields } from './fixtures/kube-schema.js';
 
@@ -237,6 +239,35 @@ t.test('the stability gate Job runs one client with --until-stable settings from
   const env = Object.fromEntries(pod.containers[0].env.map((e: any) => [e.name, e.value]));
   t.same([env.PROTOCOL, env.UNTIL_STABLE, env.MAX_TRIES, env.RETRY_WAIT], ['both', '30s', '10', '15s']);
   t.notOk(job.some((o) => o.metadata.name === gate.metadata.name), 'not started by kubectl apply -k manifests/client');
+});
+
+t.test('the client Job is an Indexed Job whose pods split SESSIONS and print reports that collect reads', async (t) => {
+  const clientJob = find(job, 'Job', 'affinity-tester-client');
+  t.equal(clientJob.spec.completionMode, 'Indexed');
+  t.equal(clientJob.spec.completions, clientJob.spec.parallelism, 'all clients run at the same time');
+  const container = clientJob.spec.template.spec.containers[0];
+  const env = Object.fromEntries(container.env.filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]));
+  t.equal(Number(env.CLIENTS), clientJob.spec.completions, 'CLIENTS is the number of completions');
+
+  // The pod's script under sh, with `node` a shell function that records its --sessions and writes
+  // a report, and /reports a temporary folder: what each index runs and what its log carries.
+  const dir = mkdtempSync(join(tmpdir(), 'client-job-'));
+  const script = container.args.join('\n').replaceAll('/reports/', `${dir}/`);
+  const fakeNode = `node() { while [ "$1" != --sessions ]; do shift; done; printf '{"tool":"affinity-tester","sessions":%s}' "$2" > ${dir}/report.json; return 1; }`;
+  const shares: number[] = [];
+  for (let index = 0; index < clientJob.spec.completions; index++) {
+    let log = '';
+    try {
+      execFileSync('sh', ['-c', `${fakeNode}\n${script}`], { env: { ...env, SESSIONS: '1000', JOB_COMPLETION_INDEX: String(index), POD_NAME: `client-${index}`, PATH: process.env.PATH }, encoding: 'utf8' });
+    } catch (error) {
+      t.equal((error as { status: number }).status, 1, 'the pod exits with the client\'s exit code');
+      log = (error as { stdout: string }).stdout;
+    }
+    const report = JSON.parse(reportTextOf(log)!) as { sessions: number };
+    t.same(report, JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')), `index ${index}: collect reads the report from the log`);
+    shares.push(report.sessions);
+  }
+  t.same(shares, [334, 333, 333], 'SESSIONS=1000 over 3 pods');
 });
 
 t.test('strategicMerge() merges maps, replaces scalars and lists, and deletes on null', async (t) => {

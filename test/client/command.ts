@@ -30,10 +30,10 @@ async function stunServer(t: { teardown: (fn: () => unknown) => void }) {
 t.test('client --help explains every flag with its environment variable', async (t) => {
   const result = await runClientCommand(['--help'], env);
   t.equal(result.code, 0);
-  for (const flag of ['--target', '--sessions', '--ramp', '--interval', '--timeout', '--payload-size', '--duration', '--stats-interval', '--events', '--report', '--max-loss', '--max-violations', '--max-stuck', '--stuck-after', '--max-pod-changes', '--max-address-changes', '--watch', '--namespace', '--service', '--family']) {
+  for (const flag of ['--target', '--sessions', '--ramp', '--interval', '--timeout', '--payload-size', '--duration', '--stats-interval', '--events', '--report', '--report-html', '--max-loss', '--max-violations', '--max-stuck', '--stuck-after', '--max-pod-changes', '--max-address-changes', '--watch', '--namespace', '--service', '--family']) {
     t.match(result.stdout, flag);
   }
-  for (const name of ['TARGET_ADDR', 'TARGET_PORT', 'SESSIONS', 'RAMP', 'INTERVAL', 'TIMEOUT', 'PAYLOAD_SIZE', 'DURATION', 'STATS_INTERVAL', 'EVENTS_FILE', 'REPORT_FILE', 'MAX_LOSS', 'MAX_VIOLATIONS', 'MAX_STUCK', 'STUCK_AFTER', 'MAX_POD_CHANGES', 'MAX_ADDRESS_CHANGES', 'WATCH', 'NAMESPACE', 'SERVICE', 'DISCOVER_FAMILY']) {
+  for (const name of ['TARGET_ADDR', 'TARGET_PORT', 'SESSIONS', 'RAMP', 'INTERVAL', 'TIMEOUT', 'PAYLOAD_SIZE', 'DURATION', 'STATS_INTERVAL', 'EVENTS_FILE', 'REPORT_FILE', 'REPORT_HTML', 'MAX_LOSS', 'MAX_VIOLATIONS', 'MAX_STUCK', 'STUCK_AFTER', 'MAX_POD_CHANGES', 'MAX_ADDRESS_CHANGES', 'WATCH', 'NAMESPACE', 'SERVICE', 'DISCOVER_FAMILY']) {
     t.match(result.stdout, name);
   }
   t.match(result.stdout, /Exit codes/);
@@ -167,10 +167,11 @@ t.test('too few file descriptors for the sessions exit 2 and say how to raise th
   t.match(result.stderr, /1000 sessions need about 1064 open files \(one UDP socket each\) but the limit is 256; the hard limit is 256: raise it/);
 });
 
-t.test('Ctrl-C mid-run prints the summary and writes the full report; pending requests are not lost', async (t) => {
+t.test('Ctrl-C mid-run prints the summary and writes the full report and its page; pending requests are not lost', async (t) => {
   const server = await stunServer(t);
   const report = join(dir, 'interrupted.json');
-  const result = await runCli(['client', '--target', `127.0.0.1:${server.port}`, ...fast, '--report', report], {
+  const html = join(dir, 'interrupted.html');
+  const result = await runCli(['client', '--target', `127.0.0.1:${server.port}`, ...fast, '--report', report, '--report-html', html], {
     env,
     onSpawn: (child) => {
       let sent = false;
@@ -191,6 +192,9 @@ t.test('Ctrl-C mid-run prints the summary and writes the full report; pending re
   t.equal(parsed.totals.lost, 0);
   t.ok(parsed.totals.sent > 0);
   t.equal(parsed.totals.received + parsed.pendingAtStop, parsed.totals.sent);
+  t.equal(parsed.timeline!.buckets.reduce((n, b) => n + b.sent, 0), parsed.totals.sent, 'the timeline runs up to the interruption');
+  t.match(result.stdout, `wrote ${html}: 3 charts, 0 breaks`);
+  t.equal(readFileSync(html, 'utf8').match(/<figure data-chart=/g)?.length, 3);
 });
 
 t.test('colour only when forced and never with NO_COLOR', async (t) => {

@@ -13,6 +13,7 @@ import { runClient, type ClientRunOptions } from '../../client/run.js';
 import { runExitCode } from '../../client/command.js';
 import { resolveTarget } from '../../client/target.js';
 import type { ClientReport } from '../../client/report.js';
+import { TIMELINE_COUNTERS } from '../../client/timeline.js';
 import { startLossyRelay } from '../fixtures/client-lossy-relay.js';
 
 // The runs are independent (each has its own server and ports): run them side by side.
@@ -45,6 +46,16 @@ async function run(t: Test, host: string, port: number, extra: Partial<ClientRun
   return { result, report, lines };
 }
 
+/** The timeline's seconds add up to the report's totals, and each second says who served how many sessions. */
+function checkTimeline(t: Test, report: ClientReport): void {
+  const buckets = report.timeline?.buckets ?? [];
+  t.ok(buckets.length >= 1, `${buckets.length} timeline seconds`);
+  for (const key of TIMELINE_COUNTERS) t.equal(buckets.reduce((n, b) => n + b[key], 0), report.totals[key], `the timeline's ${key} add up to the total`);
+  t.ok(buckets.every((b) => b.seconds === 1 && Date.parse(b.at) % 1000 === 0), 'whole seconds');
+  t.same(new Set(buckets.map((b) => b.at)).size, buckets.length, 'one bucket per second');
+  t.same(buckets.at(-1)!.pods, Object.fromEntries(report.pods.filter((p) => p.sessions > 0).map((p) => [p.pod, p.sessions])), 'the last second has the final sessions per pod');
+}
+
 t.test('the client against our server over IPv4: every request answered, one pod, exit code 0', async (t) => {
   const server = await startStunServer({ host: '127.0.0.1', port: 0, podName: 'pod-e2e', nodeName: 'node-e2e', logger: silent, summaryIntervalMs: 0 });
   t.teardown(() => server.close());
@@ -64,6 +75,8 @@ t.test('the client against our server over IPv4: every request answered, one pod
   t.ok(lines.some((l) => / stats .*pods: pod-e2e 10/.test(l)));
   t.match(lines.join('\n'), /PASS/);
   t.equal(server.counters.requests ?? report.totals.sent, report.totals.sent);
+  checkTimeline(t, report);
+  t.ok(report.timeline!.buckets.some((b) => b.rttP50Ms !== null && b.rttP99Ms! >= b.rttP50Ms), 'the seconds carry their RTT');
 });
 
 t.test('the client against our server over IPv6 (::1)', async (t) => {
@@ -154,6 +167,7 @@ t.test('through a lossy relay: loss is exact and split into lost requests and lo
   t.equal(report.totals.lostReplies, relay.droppedReplies - trailingReplies, 'lost replies match the replies the relay dropped');
   t.equal(runExitCode(result), 1, 'loss above --max-loss 1%');
   t.match(result.report.verdict.broken[0], /above --max-loss 1%/);
+  checkTimeline(t, report);
 });
 
 t.test('requests too small for the whole reply get a warning to raise --payload-size', async (t) => {

@@ -16,7 +16,7 @@ t.test('affinity-tester demo --help labels the balancer as a demo fixture', asyn
 t.test('affinity-tester demo stopped by Ctrl-C prints the summary and still exits 0', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'demo-signal-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const result = await runCli(['demo', '--sessions', '2', '--ramp', '10ms', '--report', join(dir, 'report.json')], {
+  const result = await runCli(['demo', '--sessions', '2', '--ramp', '10ms', '--report', join(dir, 'report.json'), '--report-html', join(dir, 'report.html')], {
     env: { HOME: dir, KUBECONFIG: undefined },
     onSpawn: (child) => {
       let seen = '';
@@ -33,4 +33,5 @@ t.test('affinity-tester demo stopped by Ctrl-C prints the summary and still exit
   t.equal(result.signal, null);
   t.match(result.stdout, /Ctrl-C: stopping, writing the summary and report/);
   t.match(result.stdout, /\nSummary \(interrupted after /);
+  t.match(result.stdout, `wrote ${join(dir, 'report.html')}: 3 charts`);
 });

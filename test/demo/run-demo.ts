@@ -15,8 +15,9 @@ t.test('demoTimeline() adds a pod at 20%, restarts the balancer at 35%, removes 
 
 t.test('affinity-tester demo shows every class: violations, expected moves, address changes, stuck and recovered sessions, grouped lines; FAIL, and exits 0', async (t) => {
   const report = join(dir, 'demo.json');
+  const html = join(dir, 'demo.html');
   const result = await runMain(
-    ['demo', '--duration', '10s', '--stats-interval', '2s', '--sessions', '40', '--ramp', '500ms', '--stuck-after', '1500ms', '--report', report],
+    ['demo', '--duration', '10s', '--stats-interval', '2s', '--sessions', '40', '--ramp', '500ms', '--stuck-after', '1500ms', '--report', report, '--report-html', html],
     { env: { HOME: dir, KUBECONFIG: undefined } },
   );
   t.equal(result.code, 0, result.stderr);
@@ -55,4 +56,6 @@ t.test('affinity-tester demo shows every class: violations, expected moves, addr
   t.ok(breaks.findings.every((f) => f.type !== 'move' || f.class === 'violation' || f.from === 'pod-b'), 'only moves off pod-b are expected');
   t.ok(breaks.findings.some((f) => f.type === 'stuck-end' && f.recovered === true));
   t.ok(breaks.groups.some((g) => g.class === 'violation'));
+  t.equal(parsed.timeline!.buckets.reduce((n, b) => n + b.podChanges, 0), parsed.totals.podChanges, 'the timeline holds every pod change');
+  t.match(out, `wrote ${html}: 3 charts, ${parsed.events.length} breaks`);
 });

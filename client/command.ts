@@ -6,10 +6,11 @@ import { Command, Option } from 'commander';
 import { ExitCode, UsageError } from '../common/errors.js';
 import type { ClusterWatch } from '../common/cluster-events.js';
 import { monotonicClock } from '../common/clock.js';
-import { durationOption, integerOption, numberOption } from '../common/options.js';
+import { durationOption, integerOption, numberOption, portOption } from '../common/options.js';
 import { terminalStyle } from '../common/terminal-style.js';
 import { interruptOnSignals } from './interrupt.js';
 import { discoverTarget, kubeconfigAvailable, startWatch } from './kube-integration.js';
+import { startLiveView, type LiveView } from './live-view.js';
 import { runClient, type ClientRunOptions, type ClientRunResult } from './run.js';
 import { resolveTarget, targetFrom } from './target.js';
 import { exitCodeOf } from './verdict.js';
@@ -97,13 +98,6 @@ export function addRunOptions(command: Command, defaults: RunDefaults): Command 
     );
 }
 
-/** One line at a time to the command's standard output (the CLI's io drops it once stdout is gone). */
-export function lineWriter(io: CommandIo): (line: string) => void {
-  return (line) => {
-    io.out(line + '\n');
-  };
-}
-
 /** 0 within the limits, 1 when one was broken or the report could not be written. */
 export function runExitCode(result: ClientRunResult): number {
   return result.reportError !== undefined ? ExitCode.Failed : exitCodeOf(result.verdict);
@@ -139,6 +133,9 @@ interface ClientFlags extends RunFlags {
   namespace?: string;
   service: string;
   discoverTimeout: number;
+  status?: boolean;
+  metricsPort?: number;
+  metricsHost: string;
 }
 
 const CLIENT_HELP = `
@@ -179,6 +176,9 @@ export function registerClientCommand(program: Command, io: CommandIo): void {
         .default(durationOption('2m'), '2m')
         .argParser(durationOption),
     )
+    .addOption(new Option('--no-status', 'no status line at the bottom of the terminal (env: STATUS=off; never shown when stdout is not a terminal)'))
+    .addOption(new Option('--metrics-port <port>', 'serve Prometheus metrics on /metrics at this port (default: off; 0 = any free port)').env('METRICS_PORT').argParser(portOption))
+    .addOption(new Option('--metrics-host <address>', 'the address --metrics-port listens on').env('METRICS_HOST').default('0.0.0.0'))
     .addHelpText('after', CLIENT_HELP)
     .action(async (flags: ClientFlags) => {
       io.setExitCode(await clientAction(flags, io));
@@ -196,10 +196,25 @@ export function watchWanted(flag: boolean | undefined, env: NodeJS.ProcessEnv): 
   return kubeconfigAvailable(env);
 }
 
+/** --no-status wins; then STATUS (off, false, no, 0 turn it off); on by default. */
+export function statusWanted(flag: boolean | undefined, env: NodeJS.ProcessEnv): boolean {
+  if (flag === false) return false;
+  const raw = env.STATUS?.trim().toLowerCase();
+  return raw === undefined || !['0', 'false', 'no', 'off'].includes(raw);
+}
+
 async function clientAction(flags: ClientFlags, io: CommandIo): Promise<number> {
   checkRunFlags(flags);
   const style = terminalStyle({ isTTY: io.isTTY }, io.env);
-  const write = lineWriter(io);
+  const clock = monotonicClock;
+  const live: LiveView = await startLiveView({
+    io,
+    status: statusWanted(flags.status, io.env),
+    metrics: flags.metricsPort === undefined ? undefined : { host: flags.metricsHost, port: flags.metricsPort },
+    durationMs: flags.duration,
+    clock,
+  });
+  const write = live.write;
   const interrupt = interruptOnSignals((line) => write(style.bold(line)));
   let watch: ClusterWatch | undefined;
   try {
@@ -221,7 +236,6 @@ async function clientAction(flags: ClientFlags, io: CommandIo): Promise<number> 
     if (!parsed.ok) throw new UsageError(`--target: ${parsed.reason}`);
     const target = await resolveTarget(parsed.target);
 
-    const clock = monotonicClock;
     if (watchWanted(flags.watch, io.env)) {
       const started = await startWatch({
         namespace: flags.namespace,
@@ -242,9 +256,11 @@ async function clientAction(flags: ClientFlags, io: CommandIo): Promise<number> 
       signal: interrupt.signal,
       watch,
       clock,
+      onReady: live.onReady,
     });
     return runExitCode(result);
   } finally {
+    await live.close();
     interrupt.dispose();
     await watch?.close().catch(() => undefined);
   }

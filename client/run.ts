@@ -19,6 +19,7 @@ import { Session } from './session.js';
 import type { SessionSocket } from './session-socket.js';
 import { openSessionSockets } from './session-sockets.js';
 import { RunEnd } from './run-end.js';
+import type { RttHistogram } from './rtt-histogram.js';
 import { kernelReceiveDrops } from './socket-drops.js';
 import { lossPercent, PeriodTracker, podDistribution, rttSummary, totalsOf } from './stats.js';
 import type { ResolvedTarget } from './target.js';
@@ -62,6 +63,10 @@ export interface RunningClient {
   readonly sockets: readonly SessionSocket[];
   /** Datagrams that did not decode as a Binding Success Response. */
   readonly undecodable: number;
+  /** The RTT of every reply so far: the histogram the report's figures come from. */
+  readonly rtt: RttHistogram;
+  /** The run's events, for live views that follow them (the status line's last break). */
+  readonly events: TypedEmitter<ClientEvents>;
 }
 
 export interface ClientRunResult {
@@ -114,7 +119,7 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
       output.reply(response, encoder.size);
     },
   });
-  options.onReady?.({ sessions, sockets: sockets.sockets, get undecodable() { return sockets.undecodable; } });
+  options.onReady?.({ sessions, sockets: sockets.sockets, get undecodable() { return sockets.undecodable; }, rtt: tracker.total, events: emitter });
 
   const startedAt = clock();
   output.started(options, encoder.size);

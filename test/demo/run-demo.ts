@@ -26,7 +26,7 @@ t.test('affinity-tester demo shows established, pod added and removed, red chang
   t.match(out, /demo: removed pod-b; the balancer forgot its \d+ flows/);
   t.match(out, /POD CHANGE pod-b \(node-2\) -> pod-[acd]/);
   t.match(out, /ADDRESS CHANGE 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:\d+/);
-  t.match(out, / stats  sessions 12 established/);
+  t.match(out, / stats  sessions 12\/12 /);
   t.match(out, /Summary \(finished after/);
   t.match(out, /these breaks were caused on purpose/);
   const parsed = JSON.parse(readFileSync(report, 'utf8')) as ClientReport;

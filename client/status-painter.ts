@@ -4,6 +4,11 @@
 
 /** Carriage return, then erase the whole row (ECMA-48 EL with parameter 2). */
 export const CLEAR_LINE = '\r\x1b[2K';
+/**
+ * The cursor waits at the start of the status row: what the terminal echoes there (`^C`) then
+ * lands on the status line, which the next draw erases, instead of wrapping past its end.
+ */
+const HOME = '\r';
 
 export interface StatusPainterOptions {
   /** Writes to the terminal as given (no newline added). */
@@ -24,14 +29,14 @@ export class StatusPainter {
   /** An event line above the status line. */
   line(text: string): void {
     if (this.stopped) this.options.out(text + '\n');
-    else this.options.out(`${CLEAR_LINE}${text}\n${this.status}`);
+    else this.options.out(`${CLEAR_LINE}${text}\n${this.status}${HOME}`);
   }
 
   /** Renders the status line again and draws it in place. */
   refresh(): void {
     if (this.stopped) return;
     this.status = this.options.render(this.options.columns());
-    this.options.out(CLEAR_LINE + this.status);
+    this.options.out(CLEAR_LINE + this.status + HOME);
   }
 
   /** Redraws every `intervalMs` until stop(); the timer does not keep the process alive. */

@@ -13,11 +13,11 @@ function setUp() {
   return { painter, written, resize: (n: number) => (columns = n) };
 }
 
-t.test('line() clears the status row, writes the line and draws the status line below it again', async (t) => {
+t.test('line() clears the status row, writes the line and draws the status line below it again, the cursor at its start', async (t) => {
   const { painter, written } = setUp();
   painter.refresh();
   painter.line('an event');
-  t.strictSame(written, [`${CLEAR_LINE}status 1 at 80`, `${CLEAR_LINE}an event\nstatus 1 at 80`]);
+  t.strictSame(written, [`${CLEAR_LINE}status 1 at 80\r`, `${CLEAR_LINE}an event\nstatus 1 at 80\r`]);
 });
 
 t.test('refresh() renders at the width of the moment, so it follows resizes', async (t) => {
@@ -25,7 +25,7 @@ t.test('refresh() renders at the width of the moment, so it follows resizes', as
   painter.refresh();
   resize(160);
   painter.refresh();
-  t.strictSame(written, [`${CLEAR_LINE}status 1 at 80`, `${CLEAR_LINE}status 2 at 160`]);
+  t.strictSame(written, [`${CLEAR_LINE}status 1 at 80\r`, `${CLEAR_LINE}status 2 at 160\r`]);
 });
 
 t.test('stop() erases the status line once; after it lines are plain and refresh() draws nothing', async (t) => {
@@ -35,5 +35,5 @@ t.test('stop() erases the status line once; after it lines are plain and refresh
   painter.stop();
   painter.refresh();
   painter.line('summary');
-  t.strictSame(written, [`${CLEAR_LINE}status 1 at 80`, CLEAR_LINE, 'summary\n']);
+  t.strictSame(written, [`${CLEAR_LINE}status 1 at 80\r`, CLEAR_LINE, 'summary\n']);
 });

@@ -6,7 +6,10 @@ import { Chalk } from 'chalk';
 import pino from 'pino';
 import type { CommandIo } from '../../common/command-io.js';
 import { monotonicClock } from '../../common/clock.js';
+import { TypedEmitter, type ClientEvents } from '../../client/events.js';
 import { startLiveView } from '../../client/live-view.js';
+import { RttHistogram } from '../../client/rtt-histogram.js';
+import { CLEAR_LINE } from '../../client/status-painter.js';
 import { runClient } from '../../client/run.js';
 import { resolveTarget } from '../../client/target.js';
 import { startStunServer, type RunningStunServer } from '../../server/udp-server.js';
@@ -137,4 +140,42 @@ t.test('with stdout piped nothing of the status line appears', async (t) => {
   t.equal(code, 0);
   t.match(stdout, /PASS/);
   t.notMatch(stdout, /\r|\u001b|left \|/, 'no carriage returns, escapes or status text');
+});
+
+t.test('on a terminal the status line is drawn at the width, redrawn on resize, under each line, and erased at close', async (t) => {
+  const out: string[] = [];
+  let resized: (() => void) | undefined;
+  const io: CommandIo = {
+    ...pipedIo(out),
+    isTTY: true,
+    columns: 40,
+    onResize: (listener) => {
+      resized = listener;
+      return () => (resized = undefined);
+    },
+  };
+  const live = await startLiveView({ io, status: true, durationMs: 60_000, clock: () => 5_000 });
+  const events = new TypedEmitter<ClientEvents>(() => undefined);
+  live.onReady({ sessions: [], sockets: [], undecodable: 0, rtt: new RttHistogram(), events });
+  live.write('an event');
+  io.columns = 60;
+  resized!();
+  await live.close();
+  t.equal(resized, undefined, 'the resize listener is removed');
+  t.strictSame(out, [
+    `${CLEAR_LINE}0:00 [..........] 1:00 left | sessions \r`,
+    `${CLEAR_LINE}an event\n0:00 [..........] 1:00 left | sessions \r`,
+    `${CLEAR_LINE}0:00 [..........] 1:00 left | sessions 0/0 | loss 0% | chan\r`,
+    CLEAR_LINE,
+  ]);
+});
+
+t.test('a --metrics-port in use is a set-up error naming the flag', async (t) => {
+  const first = await startLiveView({ io: pipedIo([]), status: false, metrics: { host: '127.0.0.1', port: 0 }, clock: monotonicClock });
+  t.teardown(() => first.close());
+  await t.rejects(startLiveView({ io: pipedIo([]), status: false, metrics: { host: '127.0.0.1', port: first.metricsPort!.port }, clock: monotonicClock }), {
+    name: 'SetupError',
+    kind: 'port-in-use',
+    message: new RegExp(`^--metrics-port: HTTP 127\\.0\\.0\\.1:${first.metricsPort!.port} is already in use`),
+  });
 });

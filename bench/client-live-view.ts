@@ -1,0 +1,86 @@
+// Benchmark (not a test): what the status line and /metrics cost. One local server (its own
+// process), then the same client run twice in a pseudo-terminal (script(1), so both pay for the
+// terminal alike): with --no-status and no metrics, then with the status line and --metrics-port
+// scraped every second as Prometheus would. Prints each run's CPU and the difference; the target
+// is under 5% more.
+//
+//   node dist/bench/client-live-view.js [--sessions 10000] [--duration 30s] [--interval 1s] [--ramp 10s]
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { PACKAGE_ROOT } from '../common/version.js';
+import { freePort, sample, waitForExit } from './local-processes.js';
+
+const CLI = join(PACKAGE_ROOT, 'dist', 'cli', 'affinity-tester.js');
+
+const { values } = parseArgs({
+  options: {
+    sessions: { type: 'string', default: '10000' },
+    duration: { type: 'string', default: '30s' },
+    interval: { type: 'string', default: '1s' },
+    ramp: { type: 'string', default: '10s' },
+  },
+});
+
+/** The node process script(1) started (its only child). */
+function childOf(pid: number): number | undefined {
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ').filter(Boolean).map(Number);
+    return children[0];
+  } catch {
+    return undefined;
+  }
+}
+
+async function clientRun(target: string, live: boolean): Promise<{ cpuSeconds: number; wallSeconds: number; scrapes: number }> {
+  const metricsPort = await freePort();
+  const args = [CLI, 'client', '--target', target, '--sessions', values.sessions!, '--interval', values.interval!, '--ramp', values.ramp!, '--duration', values.duration!, '--report', '', '--no-watch'];
+  args.push(...(live ? ['--metrics-port', String(metricsPort), '--metrics-host', '127.0.0.1'] : ['--no-status']));
+  const command = [process.execPath, ...args].map((a) => `'${a}'`).join(' ');
+  const started = performance.now();
+  const terminal = spawn('script', ['-qfec', command, '/dev/null'], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NO_COLOR: '1', COLUMNS: '160' } });
+  let last: { cpuSeconds: number } | undefined;
+  let scrapes = 0;
+  const poll = setInterval(() => {
+    const pid = childOf(terminal.pid!);
+    if (pid !== undefined) last = sample(pid) ?? last;
+  }, 250);
+  const scraper = live
+    ? setInterval(() => {
+        fetch(`http://127.0.0.1:${metricsPort}/metrics`).then(
+          (response) => response.text().then(() => scrapes++),
+          () => undefined,
+        );
+      }, 1000)
+    : undefined;
+  await waitForExit(terminal);
+  clearInterval(poll);
+  clearInterval(scraper);
+  return { cpuSeconds: last?.cpuSeconds ?? NaN, wallSeconds: (performance.now() - started) / 1000, scrapes };
+}
+
+async function main(): Promise<void> {
+  const port = await freePort();
+  const server = spawn(process.execPath, [CLI, 'server', '--host', '127.0.0.1', '--port', String(port), '--pod-name', 'bench-pod', '--http-port', 'off', '--log-level', 'warn'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  await new Promise((r) => setTimeout(r, 1000));
+  console.log(`client: ${values.sessions} sessions, every ${values.interval}, ramp ${values.ramp}, for ${values.duration}, in a pseudo-terminal; server in process ${server.pid}`);
+  const plain = await clientRun(`127.0.0.1:${port}`, false);
+  const live = await clientRun(`127.0.0.1:${port}`, true);
+  server.kill('SIGTERM');
+  await waitForExit(server);
+
+  const line = (name: string, r: { cpuSeconds: number; wallSeconds: number }) =>
+    console.log(`${name} ${r.cpuSeconds.toFixed(2)} s CPU over ${r.wallSeconds.toFixed(1)} s wall = ${(r.cpuSeconds / r.wallSeconds).toFixed(3)} cores`);
+  line('without status line and metrics:', plain);
+  line(`with both (${live.scrapes} scrapes):   `, live);
+  const extra = ((live.cpuSeconds - plain.cpuSeconds) / plain.cpuSeconds) * 100;
+  console.log(`extra CPU: ${extra.toFixed(1)}% (target under 5%)`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

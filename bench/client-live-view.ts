@@ -7,6 +7,7 @@
 //   node dist/bench/client-live-view.js [--sessions 10000] [--duration 30s] [--interval 1s] [--ramp 10s]
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PACKAGE_ROOT } from '../common/version.js';
@@ -23,6 +24,14 @@ const { values } = parseArgs({
   },
 });
 
+async function freeTcpPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
 /** The node process script(1) started (its only child). */
 function childOf(pid: number): number | undefined {
   try {
@@ -34,8 +43,8 @@ function childOf(pid: number): number | undefined {
 }
 
 async function clientRun(target: string, live: boolean): Promise<{ cpuSeconds: number; wallSeconds: number; scrapes: number }> {
-  const metricsPort = await freePort();
-  const args = [CLI, 'client', '--target', target, '--sessions', values.sessions!, '--interval', values.interval!, '--ramp', values.ramp!, '--duration', values.duration!, '--report', '', '--no-watch'];
+  const metricsPort = await freeTcpPort();
+  const args = [CLI, 'client', '--target', target, '--sessions', values.sessions!, '--interval', values.interval!, '--ramp', values.ramp!, '--duration', values.duration!, '--report', '', '--no-watch', '--max-loss', '100', '--max-pod-changes', '1000000', '--max-address-changes', '1000000'];
   args.push(...(live ? ['--metrics-port', String(metricsPort), '--metrics-host', '127.0.0.1'] : ['--no-status']));
   const command = [process.execPath, ...args].map((a) => `'${a}'`).join(' ');
   const started = performance.now();
@@ -54,9 +63,10 @@ async function clientRun(target: string, live: boolean): Promise<{ cpuSeconds: n
         );
       }, 1000)
     : undefined;
-  await waitForExit(terminal);
+  const code = await waitForExit(terminal);
   clearInterval(poll);
   clearInterval(scraper);
+  if (code !== 0) throw new Error(`the client run ${live ? 'with' : 'without'} the live views exited ${code}`);
   return { cpuSeconds: last?.cpuSeconds ?? NaN, wallSeconds: (performance.now() - started) / 1000, scrapes };
 }
 

@@ -1,10 +1,10 @@
 // Benchmark (not a test): what the status line and /metrics cost. One local server (its own
 // process), then the same client run twice in a pseudo-terminal (script(1), so both pay for the
 // terminal alike): with --no-status and no metrics, then with the status line and --metrics-port
-// scraped every second as Prometheus would. Prints each run's CPU and the difference; the target
-// is under 5% more.
+// scraped every second as Prometheus would. The two alternate for --rounds pairs; prints the CPU
+// of each side summed and the difference; the target is under 5% more.
 //
-//   node dist/bench/client-live-view.js [--sessions 10000] [--duration 30s] [--interval 1s] [--ramp 10s]
+//   node dist/bench/client-live-view.js [--sessions 10000] [--duration 30s] [--interval 1s] [--ramp 10s] [--rounds 2]
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -21,6 +21,8 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '30s' },
     interval: { type: 'string', default: '1s' },
     ramp: { type: 'string', default: '10s' },
+    /** Pairs of runs, alternating, summed: the machine's own drift then falls on both sides. */
+    rounds: { type: 'string', default: '2' },
   },
 });
 
@@ -77,8 +79,20 @@ async function main(): Promise<void> {
   });
   await new Promise((r) => setTimeout(r, 1000));
   console.log(`client: ${values.sessions} sessions, every ${values.interval}, ramp ${values.ramp}, for ${values.duration}, in a pseudo-terminal; server in process ${server.pid}`);
-  const plain = await clientRun(`127.0.0.1:${port}`, false);
-  const live = await clientRun(`127.0.0.1:${port}`, true);
+  const plain = { cpuSeconds: 0, wallSeconds: 0 };
+  const live = { cpuSeconds: 0, wallSeconds: 0, scrapes: 0 };
+  for (let round = 0; round < Number(values.rounds); round++) {
+    for (const [side, withLive] of [
+      [plain, false],
+      [live, true],
+    ] as const) {
+      const run = await clientRun(`127.0.0.1:${port}`, withLive);
+      side.cpuSeconds += run.cpuSeconds;
+      side.wallSeconds += run.wallSeconds;
+      if (withLive) live.scrapes += run.scrapes;
+      console.log(`  round ${round + 1} ${withLive ? 'with   ' : 'without'}: ${run.cpuSeconds.toFixed(2)} s CPU over ${run.wallSeconds.toFixed(1)} s wall`);
+    }
+  }
   server.kill('SIGTERM');
   await waitForExit(server);
 

@@ -102,7 +102,7 @@ const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 t.test('the status line in a real terminal: at the bottom, within the width, gone after Ctrl-C with the summary below', { skip: hasTmux ? false : 'tmux is not installed (apt-get install tmux)' }, async (t) => {
   const server = await startStunServer({ host: '127.0.0.1', port: 0, podName: 'pod-tmux', logger: silent, summaryIntervalMs: 0 });
   t.teardown(() => server.close());
-  const tmux = (...args: string[]) => spawnSync('tmux', ['-L', `h11-${process.pid}`, ...args], { encoding: 'utf8' });
+  const tmux = (...args: string[]) => spawnSync('tmux', ['-L', `live-view-${process.pid}`, ...args], { encoding: 'utf8' });
   t.teardown(() => tmux('kill-server'));
   for (const width of [80, 160]) {
     const name = `w${width}`;

@@ -43,6 +43,7 @@ t.test('/metrics during a run whose server is replaced: the old pod\'s series go
   t.teardown(() => live.close());
   const metricsPort = live.metricsPort!.port;
   const scrapes: Map<string, number>[] = [];
+  let midRun: Promise<void> | undefined;
   const result = await runClient({
     target: await resolveTarget({ host: '127.0.0.1', port }),
     sessions: 4,
@@ -57,7 +58,7 @@ t.test('/metrics during a run whose server is replaced: the old pod\'s series go
     style: new Chalk({ level: 0 }),
     onReady: (run) => {
       live.onReady(run);
-      void (async () => {
+      midRun = (async () => {
         await sleep(600);
         scrapes.push(await scrape(metricsPort));
         await server.close();
@@ -67,6 +68,7 @@ t.test('/metrics during a run whose server is replaced: the old pod\'s series go
       })();
     },
   });
+  await midRun;
   const end = await scrape(metricsPort);
   t.equal(scrapes[0]!.get('affinity_tester_client_sessions_per_pod{pod="pod-a",node=""}'), 4);
   t.equal(scrapes[1]!.get('affinity_tester_client_sessions_per_pod{pod="pod-a",node=""}'), undefined, 'pod-a serves no session: no series');
@@ -110,7 +112,7 @@ t.test('the status line in a real terminal: at the bottom, within the width, gon
     t.equal(tmux('new-session', '-d', '-s', name, '-x', String(width), '-y', '40', command).status, 0);
     const pane = () => tmux('capture-pane', '-p', '-t', name).stdout.replace(/\n+$/, '').split('\n');
     let rows = pane();
-    for (let i = 0; i < 50 && !/sessions 3\/3/.test(rows.at(-1) ?? ''); i++) {
+    for (let i = 0; i < 200 && !/sessions 3\/3/.test(rows.at(-1) ?? ''); i++) {
       await sleep(100);
       rows = pane();
     }
@@ -119,7 +121,7 @@ t.test('the status line in a real terminal: at the bottom, within the width, gon
     t.ok(bottom.length <= width - 1, `${width} columns: it fits (${bottom.length})`);
     t.equal(rows.filter((row) => row.includes('sessions 3/3 |')).length, 1, 'drawn in place: one status row');
     tmux('send-keys', '-t', name, 'C-c');
-    for (let i = 0; i < 50 && !pane().some((row) => row.startsWith('PASS')); i++) await sleep(100);
+    for (let i = 0; i < 200 && !pane().some((row) => row.startsWith('PASS')); i++) await sleep(100);
     rows = pane();
     t.ok(rows.some((row) => row.startsWith('Summary (interrupted')), 'the summary is there');
     t.match(rows.at(-1), /^PASS/, 'the summary ends the screen');

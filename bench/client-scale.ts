@@ -13,11 +13,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PACKAGE_ROOT } from '../common/version.js';
-import { freePort, waitForExit } from './local-processes.js';
+import { freePort, sample, waitForExit } from './local-processes.js';
 import type { ClientReport } from '../client/report.js';
 
 const CLI = join(PACKAGE_ROOT, 'dist', 'cli', 'affinity-tester.js');
-const CLOCK_TICKS = 100; // USER_HZ on Linux
 
 const { values } = parseArgs({
   options: {
@@ -28,19 +27,6 @@ const { values } = parseArgs({
     protocol: { type: 'string', default: 'udp' },
   },
 });
-
-/** user+sys CPU seconds and peak RSS (VmHWM, bytes) of a running process, from /proc. */
-function sample(pid: number): { cpuSeconds: number; peakRss: number } | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS; // utime, stime
-    const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return { cpuSeconds, peakRss: hwm ? Number(hwm[1]) * 1024 : 0 };
-  } catch {
-    return undefined;
-  }
-}
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'client-scale-'));

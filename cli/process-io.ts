@@ -17,7 +17,14 @@ export function processIo(): CommandIo {
     env: process.env,
     isTTY: process.stdout.isTTY === true,
     errIsTTY: process.stderr.isTTY === true,
-    ...(process.stdout.columns ? { columns: process.stdout.columns } : {}),
+    get columns() {
+      return process.stdout.columns || undefined;
+    },
+    // Node re-reads the size on SIGWINCH and emits 'resize' on a TTY stdout.
+    onResize: (listener) => {
+      process.stdout.on('resize', listener);
+      return () => process.stdout.off('resize', listener);
+    },
     setExitCode: (code) => {
       process.exitCode = code;
     },

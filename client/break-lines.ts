@@ -50,13 +50,6 @@ export function breakGroupLine(group: BreakGroup, style: ChalkInstance): string 
   return group.class === 'violation' ? style.red(line) : style.yellow(line);
 }
 
-/** The stats line's part: `moves 120 expected 3 violations (2 undecided)  address changes 5  stuck 2 (1 now)`. */
-export function breakCountsPart(total: BreakCounts): string {
-  const undecided = total.undecided > 0 ? ` (${total.undecided} undecided)` : '';
-  const now = total.stuckNow > 0 ? ` (${total.stuckNow} now)` : '';
-  return `moves ${total.expected} expected ${total.violations} violations${undecided}  address changes ${total.addressChanges}  stuck ${total.stuck}${now}`;
-}
-
 /** `pod-b (node-1): 120 expected, 3 violations, 5 address changes, 2 stuck; ...`: pods with a break. */
 export function podBreaksText(pods: readonly PodBreakCounts[]): string {
   const broken = pods.filter((p) => p.expected + p.violations + p.addressChanges + p.stuck > 0);

@@ -6,10 +6,11 @@ import { Command, Option } from 'commander';
 import { ExitCode, UsageError } from '../common/errors.js';
 import type { ClusterWatch } from '../common/cluster-events.js';
 import { monotonicClock } from '../common/clock.js';
-import { durationOption, integerOption, numberOption } from '../common/options.js';
+import { durationOption, integerOption, numberOption, portOption } from '../common/options.js';
 import { terminalStyle } from '../common/terminal-style.js';
 import { interruptOnSignals } from './interrupt.js';
 import { discoverTargets, kubeconfigAvailable, startWatch, type DiscoverFamily } from './kube-integration.js';
+import { startLiveView, type LiveView } from './live-view.js';
 import type { ClientRunOptions, ClientRunResult } from './run.js';
 import { parseTarget, resolveTarget, targetFrom, type TargetSpec } from './target.js';
 import { addProtocolOptions, reconnectPolicyOf, type ProtocolFlags } from './protocol-options.js';
@@ -190,6 +191,9 @@ interface ClientFlags extends RunFlags, ProtocolFlags, GateFlags {
   service: string;
   discoverTimeout: number;
   bindAddress?: string;
+  status?: boolean;
+  metricsPort?: number;
+  metricsHost: string;
 }
 
 const CLIENT_HELP = `
@@ -257,6 +261,9 @@ export function registerClientCommand(program: Command, io: CommandIo): void {
           'sessions than that each need their own address (127.0.0.2, 127.0.0.3, ... on loopback)',
       ).env('BIND_ADDRESS'),
     )
+    .addOption(new Option('--no-status', 'no status line at the bottom of the terminal (env: STATUS=off; never shown when stdout is not a terminal)'))
+    .addOption(new Option('--metrics-port <port>', 'serve Prometheus metrics on /metrics at this port (default: off; 0 = any free port)').env('METRICS_PORT').argParser(portOption))
+    .addOption(new Option('--metrics-host <address>', 'the address --metrics-port listens on').env('METRICS_HOST').default('0.0.0.0'))
     .addHelpText('after', CLIENT_HELP)
     .action(async (flags: ClientFlags) => {
       io.setExitCode(await clientAction(flags, io));
@@ -286,10 +293,25 @@ export function givenTargets(flags: Pick<ClientFlags, 'target' | 'family'>, env:
   });
 }
 
+/** --no-status wins; then STATUS (off, false, no, 0 turn it off); on by default. */
+export function statusWanted(flag: boolean | undefined, env: NodeJS.ProcessEnv): boolean {
+  if (flag === false) return false;
+  const raw = env.STATUS?.trim().toLowerCase();
+  return raw === undefined || !['0', 'false', 'no', 'off'].includes(raw);
+}
+
 async function clientAction(flags: ClientFlags, io: CommandIo): Promise<number> {
   checkRunFlags(flags);
   const style = terminalStyle({ isTTY: io.isTTY }, io.env);
-  const write = lineWriter(io);
+  const clock = monotonicClock;
+  const live: LiveView = await startLiveView({
+    io,
+    status: statusWanted(flags.status, io.env),
+    metrics: flags.metricsPort === undefined ? undefined : { host: flags.metricsHost, port: flags.metricsPort },
+    durationMs: flags.duration,
+    clock,
+  });
+  const write = live.write;
   const interrupt = interruptOnSignals((line) => write(style.bold(line)));
   let watch: ClusterWatch | undefined;
   try {
@@ -312,7 +334,6 @@ async function clientAction(flags: ClientFlags, io: CommandIo): Promise<number> 
     const [target, ...extraTargets] = await Promise.all(specs.map(resolveTarget));
     if (extraTargets.some((extra) => extra.endpoint === target!.endpoint)) throw new UsageError(`--target: ${target!.endpoint} is given twice; give one target per family`);
 
-    const clock = monotonicClock;
     if (watchWanted(flags.watch, io.env)) {
       const started = await startWatch({
         namespace: flags.namespace,
@@ -337,6 +358,7 @@ async function clientAction(flags: ClientFlags, io: CommandIo): Promise<number> 
       watch,
       clock,
       bindAddress: flags.bindAddress,
+      onReady: live.onReady,
     };
     if (flags.untilStable !== undefined) {
       return await runGate({ protocol: flags.protocol, windowMs: flags.untilStable, maxTries: flags.maxTries, retryWaitMs: flags.retryWait, run, style });
@@ -344,6 +366,7 @@ async function clientAction(flags: ClientFlags, io: CommandIo): Promise<number> 
     const runs = await runProtocols(flags.protocol, run, style);
     return Math.max(...runs.map((r) => runExitCode(r.result)));
   } finally {
+    await live.close();
     interrupt.dispose();
     await watch?.close().catch(() => undefined);
   }

@@ -13,6 +13,7 @@ export class RttHistogram {
   private readonly counts = new Uint32Array(BUCKETS);
   private total = 0;
   private maxMs = 0;
+  private sum = 0;
 
   /** Adds one RTT sample in milliseconds. */
   record(ms: number): void {
@@ -21,7 +22,20 @@ export class RttHistogram {
     if (bucket >= BUCKETS) bucket = BUCKETS - 1;
     this.counts[bucket]!++;
     this.total++;
+    this.sum += ms;
     if (ms > this.maxMs) this.maxMs = ms;
+  }
+
+  /** The sum of all samples in ms (Prometheus' histogram `_sum`). */
+  get sumMs(): number {
+    return this.sum;
+  }
+
+  /** How many samples are at most `ms`, to within the bucket's 1% (Prometheus' cumulative `le` buckets). */
+  countAtOrBelow(ms: number): number {
+    let seen = 0;
+    for (let i = 0; i < BUCKETS && GROWTH ** i / 1000 <= ms; i++) seen += this.counts[i]!;
+    return seen;
   }
 
   get count(): number {
@@ -50,12 +64,14 @@ export class RttHistogram {
   add(other: RttHistogram): void {
     for (let i = 0; i < BUCKETS; i++) this.counts[i]! += other.counts[i]!;
     this.total += other.total;
+    this.sum += other.sum;
     if (other.maxMs > this.maxMs) this.maxMs = other.maxMs;
   }
 
   reset(): void {
     this.counts.fill(0);
     this.total = 0;
+    this.sum = 0;
     this.maxMs = 0;
   }
 }

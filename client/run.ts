@@ -95,6 +95,10 @@ export interface RunningClient {
   readonly connections?: SessionConnections;
   /** Datagrams that did not decode as a Binding Success Response. */
   readonly undecodable: number;
+  /** The RTT of every reply so far: the histogram the report's figures come from. */
+  readonly rtt: RttHistogram;
+  /** The run's events, for live views that follow them (the status line's last break). */
+  readonly events: TypedEmitter<ClientEvents>;
 }
 
 export interface ClientRunResult {
@@ -195,7 +199,7 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
         })
       : undefined;
   const sockets = connections ?? udp!;
-  options.onReady?.({ sessions, sockets: udp?.sockets ?? [], connections, get undecodable() { return sockets.undecodable; } });
+  options.onReady?.({ sessions, sockets: udp?.sockets ?? [], connections, get undecodable() { return sockets.undecodable; }, rtt: tracker.total, events: emitter });
 
   const startedAt = clock();
   output.started(options, encoder.size);

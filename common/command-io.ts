@@ -12,8 +12,10 @@ export interface CommandIo {
   isTTY: boolean;
   /** Standard error is a terminal: progress lines may replace each other. */
   errIsTTY?: boolean;
-  /** Columns of the terminal, when it is one. */
+  /** Columns of the terminal, when it is one (read again after a resize: it follows it). */
   columns?: number;
+  /** Calls `listener` when the terminal is resized; returns what stops it. */
+  onResize?: (listener: () => void) => () => void;
   /** A subcommand's action reports its exit code here; the last call wins. */
   setExitCode(code: number): void;
 }

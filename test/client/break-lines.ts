@@ -1,7 +1,7 @@
 import t from 'tap';
 import { Chalk } from 'chalk';
 import type { BreakCounts, MoveFinding, PodBreakCounts } from '../../client/break-classifier.js';
-import { breakCountsPart, breakFindingLine, breakGroupLine, breakSummaryLines, podBreaksText } from '../../client/break-lines.js';
+import { breakFindingLine, breakGroupLine, breakSummaryLines, podBreaksText } from '../../client/break-lines.js';
 import { endpointRemoved, podA, podB, podC, scaleDownGroup } from '../fixtures/break-sim.js';
 
 const plain = new Chalk({ level: 0 });
@@ -113,14 +113,6 @@ t.test("breakGroupLine() reads as the issue's grouped line: 120 sessions left po
   t.equal(
     breakGroupLine({ ...group, class: 'violation', inferred: true, reason: 'still answered 57 other sessions after', sessions: 1, to: [{ pod: podA, sessions: 1 }] }, colour),
     colour.red('00:00:10.400 1 session left pod-b (still answered 57 other sessions after): pod-a 1; violation, inferred'),
-  );
-});
-
-t.test('breakCountsPart() gives the stats line the classes apart, with what is undecided and stuck right now', async (t) => {
-  t.equal(breakCountsPart(counts()), 'moves 0 expected 0 violations  address changes 0  stuck 0');
-  t.equal(
-    breakCountsPart(counts({ expected: 120, violations: 3, undecided: 2, addressChanges: 5, stuck: 2, stuckNow: 1 })),
-    'moves 120 expected 3 violations (2 undecided)  address changes 5  stuck 2 (1 now)',
   );
 });
 

@@ -5,6 +5,7 @@ import t from 'tap';
 import { CommanderError } from 'commander';
 import { SetupError, UsageError } from '../../common/errors.js';
 import { runClientCommand } from '../fixtures/client-command.js';
+import { statusWanted } from '../../client/command.js';
 import { createSocket } from 'node:dgram';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,7 +48,7 @@ t.test('a run within the limits exits 0, prints established, stats and summary, 
   t.equal(result.code, 0, result.stderr);
   t.equal(result.stderr, '');
   t.equal(result.stdout.match(/ established: pod-cli/g)?.length, 3);
-  t.match(result.stdout, / stats  sessions 3 established \/ 3 active/);
+  t.match(result.stdout, / stats  sessions 3\/3  sent /);
   t.match(result.stdout, /PASS/);
   t.notMatch(result.stdout, /\u001b\[/, 'NO_COLOR: no escape codes');
   const parsed = JSON.parse(readFileSync(report, 'utf8')) as ClientReport;
@@ -204,4 +205,17 @@ t.test('colour only when forced and never with NO_COLOR', async (t) => {
   t.match(forced.stdout, /\u001b\[/);
   const both = await runClientCommand(args.slice(1), { ...env, NO_COLOR: '1', FORCE_COLOR: '1' });
   t.notMatch(both.stdout, /\u001b\[/);
+});
+
+t.test('statusWanted(): --no-status wins, then STATUS=off|false|no|0, on by default', async (t) => {
+  t.equal(statusWanted(false, {}), false);
+  t.equal(statusWanted(true, { STATUS: 'off' }), false);
+  t.equal(statusWanted(undefined, { STATUS: 'OFF' }), false);
+  t.equal(statusWanted(undefined, { STATUS: 'on' }), true);
+  t.equal(statusWanted(undefined, {}), true);
+});
+
+t.test('client --help names the live-view flags and their environment variables', async (t) => {
+  const result = await runClientCommand(['--help'], env);
+  for (const text of ['--no-status', 'STATUS=off', '--metrics-port', 'METRICS_PORT', '--metrics-host', 'METRICS_HOST']) t.match(result.stdout, text);
 });

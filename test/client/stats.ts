@@ -1,7 +1,7 @@
 import t from 'tap';
 import { Chalk } from 'chalk';
 import { lossPercent, PeriodTracker, periodOf, podDistribution, totalsOf, type SessionFigures } from '../../client/stats.js';
-import { formatDistribution, statsLine, targetStatsLine } from '../../client/stats-line.js';
+import { targetStatsLine } from '../../client/stats-line.js';
 import { IdentityRegistry } from '../../client/serving-identity.js';
 import { emptyCounters } from '../../client/session.js';
 
@@ -67,8 +67,6 @@ t.test('podDistribution() counts sessions per current pod, largest first', async
       ['pod-a', 1],
     ],
   );
-  t.equal(formatDistribution(shares), 'pod-b 2 | pod-a 1');
-  t.equal(formatDistribution([]), 'none yet');
 });
 
 t.test('PeriodTracker reports each period once and its own RTTs', async (t) => {
@@ -83,33 +81,6 @@ t.test('PeriodTracker reports each period once and its own RTTs', async (t) => {
   t.equal(second.period.sent, 1);
   t.ok(Math.abs(second.rtt.p50Ms! - 10) < 0.2);
   t.equal(tracker.total.count, 3);
-});
-
-t.test('statsLine() shows period and total figures, RTT, changes and the pod distribution, without colour when told', async (t) => {
-  const totals = totalsOf([
-    figures({ sent: 20, received: 19, timedOut: 1, lost: 1, firstSentAt: 1, establishedAt: 1, identity: podA, podChanges: 1 }),
-    figures({ sent: 20, received: 20, firstSentAt: 1, establishedAt: 1, identity: podB }),
-  ]);
-  const line = statsLine(
-    {
-      time: Date.UTC(2026, 0, 1, 12, 0, 5, 250),
-      totals,
-      period: periodOf(totals, totalsOf([])),
-      rtt: { p50Ms: 0.42, p90Ms: 1, p99Ms: 12.3, maxMs: 20 },
-      pods: podDistribution([{ identity: podA }, { identity: podB }]),
-      breaks: { expected: 1, violations: 0, inferred: 1, addressChanges: 0, samePodAddressChanges: 0, stuck: 1, stuckNow: 1, longestStuckMs: 0, undecided: 0 },
-    },
-    new Chalk({ level: 0 }),
-  );
-  t.match(line, /^12:00:05\.250 stats/);
-  t.match(line, /sessions 2 established \/ 2 active/);
-  t.match(line, /sent \+40 \(40\)/);
-  t.match(line, /received \+39 \(39\)/);
-  t.match(line, /lost \+1 \(1\) 2\.50%/);
-  t.match(line, /rtt p50 0\.42ms p99 12\.3ms/);
-  t.match(line, /moves 1 expected 0 violations  address changes 0  stuck 1 \(1 now\)/);
-  t.match(line, /pods: pod-a 1 \| pod-b 1$/);
-  t.notMatch(line, /\u001b\[/, 'no escape codes');
 });
 
 t.test('targetStatsLine() gives one target\'s running totals under the stats line, yellow once it lost or changed', async (t) => {

@@ -35,8 +35,18 @@ export async function unsupportedReason(): Promise<string | undefined> {
 }
 
 /** Beds not yet destroyed, for the exit handler. */
-const liveBeds = new Set<TestBed>();
+const liveBeds = new Set<{ destroySync(): void }>();
 let exitHandlerInstalled = false;
+
+/** Makes the exit handler tear `bed` down if the process ends before destroySync() ran. */
+export function trackBed(bed: { destroySync(): void }): void {
+  installExitHandler();
+  liveBeds.add(bed);
+}
+
+export function untrackBed(bed: { destroySync(): void }): void {
+  liveBeds.delete(bed);
+}
 
 function installExitHandler(): void {
   if (exitHandlerInstalled) return;
@@ -68,9 +78,8 @@ export class TestBed {
 
   /** Creates namespaces, links and addresses. On failure, removes what it made and rejects. */
   static async create(plan: BedPlan): Promise<TestBed> {
-    installExitHandler();
     const bed = new TestBed(plan);
-    liveBeds.add(bed);
+    trackBed(bed);
     try {
       await bed.build();
     } catch (error) {
@@ -152,34 +161,20 @@ export class TestBed {
 
   /** Installs `layout` for the Service with `endpoints`, replacing the other layout if present. */
   async useLayout(layout: Layout, service: ServiceSpec, endpoints: readonly Endpoint[]): Promise<void> {
-    await this.removeLayouts();
-    const node = this.plan.nodeNamespace;
-    const { iptables, restore } = iptablesCommands(this.family);
-    if (layout === 'iptables') {
-      await this.exec(node, [restore, '--noflush'], iptablesRestoreInput(this.family, service, endpoints));
-      for (const rule of iptablesHookRules()) await this.exec(node, [iptables, '-t', 'nat', ...rule]);
-    } else {
-      await this.exec(node, ['nft', '-f', '-'], nftablesTransaction(this.family, service, endpoints));
-    }
+    await installLayout(this, this.plan.nodeNamespace, this.family, layout, service, endpoints);
     this.layout = layout;
     this.endpoints = [...endpoints];
   }
 
   /** A kube-proxy sync: the rules now route to `endpoints`. Conntrack is not touched. */
   async syncEndpoints(service: ServiceSpec, endpoints: readonly Endpoint[]): Promise<void> {
-    const node = this.plan.nodeNamespace;
-    const stale = this.endpoints.filter((old) => !endpoints.some((e) => e.ip === old.ip && e.port === old.port));
-    const { restore } = iptablesCommands(this.family);
-    if (this.layout === 'iptables') await this.exec(node, [restore, '--noflush'], iptablesRestoreInput(this.family, service, endpoints, stale));
-    else if (this.layout === 'nftables') await this.exec(node, ['nft', '-f', '-'], nftablesTransaction(this.family, service, endpoints, stale));
-    else throw new Error('no layout installed');
+    if (this.layout === undefined) throw new Error('no layout installed');
+    await syncLayout(this, this.plan.nodeNamespace, this.family, this.layout, service, endpoints, this.endpoints);
     this.endpoints = [...endpoints];
   }
 
   async removeLayouts(): Promise<void> {
-    const node = this.plan.nodeNamespace;
-    for (const argv of iptablesFlushCommands()) await this.exec(node, [iptablesCommands(this.family).iptables, ...argv]);
-    await run(inNamespace(node, ['nft', ...nftablesDeleteCommand(this.family)]));
+    await removeLayouts(this, this.plan.nodeNamespace, this.family);
     this.layout = undefined;
     this.endpoints = [];
   }
@@ -257,53 +252,14 @@ export class TestBed {
 
   /** Starts `argv` inside `namespace`, tracked so that teardown kills it. */
   spawnIn(namespace: string, argv: readonly string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-    const [command, ...args] = inNamespace(namespace, argv);
-    const child = spawn(command!, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...env } });
-    this.children.add(child);
-    child.on('exit', () => this.children.delete(child));
-    return child;
+    return spawnTracked(this.children, namespace, argv, env);
   }
 
   /** Starts the real `affinity-tester server` in the pod and waits until its UDP port is open. */
   async startServer(pod: PodPlan): Promise<ServerProcess> {
-    const child = this.spawnIn(pod.namespace, [
-      process.execPath,
-      CLI_PATH,
-      'server',
-      '--pod-name',
-      pod.name,
-      '--node-name',
-      this.plan.nodeName,
-      '--host',
-      this.family === 6 ? '::' : '0.0.0.0',
-      '--port',
-      String(this.plan.servicePort),
-      '--http-port',
-      '8080',
-    ]);
-    const output: string[] = [];
-    const keep = (chunk: Buffer) => {
-      output.push(chunk.toString('utf8'));
-      if (output.length > 200) output.shift();
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    const server: ServerProcess = { pod, child, output, exited };
+    const server = await launchServer(this, pod, this.plan.nodeName, this.family, this.plan.servicePort);
     this.servers.set(pod.name, server);
-    await this.waitForUdpPort(pod, () => child.exitCode !== null || child.signalCode !== null, () => output.join(''));
     return server;
-  }
-
-  private async waitForUdpPort(pod: PodPlan, gone: () => boolean, log: () => string): Promise<void> {
-    const deadline = Date.now() + 15_000;
-    while (Date.now() < deadline) {
-      if (gone()) throw new Error(`server in ${pod.name} exited: ${log().trim().slice(-500)}`);
-      const listening = await this.exec(pod.namespace, ['ss', '-Hlun', `sport = :${this.plan.servicePort}`]);
-      if (listening.trim() !== '') return;
-      await sleep(50);
-    }
-    throw new Error(`server in ${pod.name} did not open UDP port ${this.plan.servicePort} within 15 s`);
   }
 
   /** Kills the pod's server the way a crash would (SIGKILL: no goodbye, the endpoint stays). */
@@ -322,12 +278,7 @@ export class TestBed {
   /** Removes every process and namespace of this bed. Safe to call twice. */
   async destroy(): Promise<void> {
     if (this.destroyed) return;
-    for (const child of this.children) child.kill('SIGKILL');
-    await Promise.all(
-      [...this.children].map((child) =>
-        child.exitCode !== null || child.signalCode !== null ? undefined : new Promise((resolve) => child.once('exit', resolve)),
-      ),
-    );
+    await killChildren(this.children);
     this.destroySync();
   }
 
@@ -335,21 +286,123 @@ export class TestBed {
   destroySync(): void {
     if (this.destroyed) return;
     this.destroyed = true;
-    liveBeds.delete(this);
+    untrackBed(this);
     for (const child of this.children) child.kill('SIGKILL');
-    for (const ns of namespaceNames(this.plan)) {
-      // Processes still inside (started by us through `ip netns exec`) would keep the namespace
-      // alive; each is one of ours, found by namespace, and ended by pid.
-      for (const pid of runSyncQuietly(['ip', 'netns', 'pids', ns]).split(/\s+/).filter(Boolean)) {
-        try {
-          process.kill(Number(pid), 'SIGKILL');
-        } catch {
-          // Already gone.
-        }
-      }
-      runSyncQuietly(['ip', 'netns', 'del', ns]);
-    }
+    removeNamespaces(namespaceNames(this.plan));
   }
+}
+
+/** Starts `argv` inside `namespace`, kept in `children` until it exits, so that teardown can kill it. */
+export function spawnTracked(children: Set<ChildProcess>, namespace: string, argv: readonly string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  const [command, ...args] = inNamespace(namespace, argv);
+  const child = spawn(command!, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...env } });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  return child;
+}
+
+/** Kills `children` and waits until each has exited. */
+export async function killChildren(children: ReadonlySet<ChildProcess>): Promise<void> {
+  for (const child of children) child.kill('SIGKILL');
+  await Promise.all(
+    [...children].map((child) => (child.exitCode !== null || child.signalCode !== null ? undefined : new Promise((resolve) => child.once('exit', resolve)))),
+  );
+}
+
+/** Ends every process still inside `namespaces` and deletes them. Synchronous, for exit handlers too. */
+export function removeNamespaces(namespaces: readonly string[]): void {
+  for (const ns of namespaces) {
+    // Processes still inside (started by us through `ip netns exec`) would keep the namespace
+    // alive; each is one of ours, found by namespace, and ended by pid.
+    for (const pid of runSyncQuietly(['ip', 'netns', 'pids', ns]).split(/\s+/).filter(Boolean)) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+    runSyncQuietly(['ip', 'netns', 'del', ns]);
+  }
+}
+
+/** Where a server can be started: a process spawner and a command runner, by namespace. */
+type ServerHost = Pick<TestBed, 'spawnIn' | 'exec'>;
+
+/** Starts the real `affinity-tester server` in `pod`'s namespace and waits until its UDP port is open. */
+export async function launchServer(host: ServerHost, pod: PodPlan, nodeName: string, family: Family, port: number): Promise<ServerProcess> {
+  const child = host.spawnIn(pod.namespace, [
+    process.execPath,
+    CLI_PATH,
+    'server',
+    '--pod-name',
+    pod.name,
+    '--node-name',
+    nodeName,
+    '--host',
+    family === 6 ? '::' : '0.0.0.0',
+    '--port',
+    String(port),
+    '--http-port',
+    '8080',
+  ]);
+  const output: string[] = [];
+  const keep = (chunk: Buffer) => {
+    output.push(chunk.toString('utf8'));
+    if (output.length > 200) output.shift();
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`server in ${pod.name} exited: ${output.join('').trim().slice(-500)}`);
+    const listening = await host.exec(pod.namespace, ['ss', '-Hlun', `sport = :${port}`]);
+    if (listening.trim() !== '') return { pod, child, output, exited };
+    await sleep(50);
+  }
+  throw new Error(`server in ${pod.name} did not open UDP port ${port} within 15 s`);
+}
+
+/** Runs commands inside a namespace (a bed's exec). */
+type NamespaceExec = Pick<TestBed, 'exec'>;
+
+/** Installs kube-proxy's `layout` in `namespace` for `endpoints`, replacing either layout present. */
+export async function installLayout(
+  host: NamespaceExec,
+  namespace: string,
+  family: Family,
+  layout: Layout,
+  service: ServiceSpec,
+  endpoints: readonly Endpoint[],
+): Promise<void> {
+  await removeLayouts(host, namespace, family);
+  const { iptables, restore } = iptablesCommands(family);
+  if (layout === 'iptables') {
+    await host.exec(namespace, [restore, '--noflush'], iptablesRestoreInput(family, service, endpoints));
+    for (const rule of iptablesHookRules()) await host.exec(namespace, [iptables, '-t', 'nat', ...rule]);
+  } else {
+    await host.exec(namespace, ['nft', '-f', '-'], nftablesTransaction(family, service, endpoints));
+  }
+}
+
+/** A kube-proxy sync of the installed `layout` from `previous` endpoints to `endpoints`. Conntrack is not touched. */
+export async function syncLayout(
+  host: NamespaceExec,
+  namespace: string,
+  family: Family,
+  layout: Layout,
+  service: ServiceSpec,
+  endpoints: readonly Endpoint[],
+  previous: readonly Endpoint[],
+): Promise<void> {
+  const stale = previous.filter((old) => !endpoints.some((e) => e.ip === old.ip && e.port === old.port));
+  if (layout === 'iptables') await host.exec(namespace, [iptablesCommands(family).restore, '--noflush'], iptablesRestoreInput(family, service, endpoints, stale));
+  else await host.exec(namespace, ['nft', '-f', '-'], nftablesTransaction(family, service, endpoints, stale));
+}
+
+export async function removeLayouts(host: NamespaceExec, namespace: string, family: Family): Promise<void> {
+  for (const argv of iptablesFlushCommands()) await host.exec(namespace, [iptablesCommands(family).iptables, ...argv]);
+  await run(inNamespace(namespace, ['nft', ...nftablesDeleteCommand(family)]));
 }
 
 /** Names of this run's namespaces that still exist (teardown check). */

@@ -1,9 +1,13 @@
 // Builds one bed per IP family and rule layout, starts the real servers, and runs every scenario
-// that applies to them, resetting the bed in between. The beds are separate namespaces and run at
-// the same time: a scenario mostly waits for the client's run (a few seconds of real time), so
-// four beds take little longer than one. Shared by the tap test and `npm run e2e`.
+// that applies to them, resetting the bed in between; and one several-nodes bed per layout for
+// the node scenarios (IPv4). The beds are separate namespaces and run at the same time: a scenario
+// mostly waits for the client's run (a few seconds of real time), so six beds take little longer
+// than one. Shared by the tap test and `npm run e2e`.
 import { join } from 'node:path';
 import { planBed, runPrefix } from './bed-plan.js';
+import { NodesBed } from './nodes-bed.js';
+import { planNodesBed } from './nodes-plan.js';
+import { NODES, NODES_SCENARIOS, runNodesScenario, type NodesScenario } from './nodes-scenarios.js';
 import { endpointOf, resetBed, SCENARIOS, serviceFor, type Scenario, type ScenarioContext, type ScenarioOutcome } from './scenarios.js';
 import type { Family } from './service.js';
 import type { TableRow } from './table.js';
@@ -12,9 +16,14 @@ import { TestBed, type Layout } from './test-bed.js';
 /** Three endpoints, plus one pod that runs but only becomes an endpoint on scale-up. */
 const PODS = 4;
 
+/** The one-node bed (scenarios 1-8) or the several-nodes bed behind a load balancer (9-12). */
+export type BedKind = 'single' | 'nodes';
+
 export interface SuiteOptions {
   /** Only these scenario ids (all when empty). */
   only?: readonly number[];
+  /** Only these beds (both when absent). */
+  beds?: readonly BedKind[];
   layouts?: readonly Layout[];
   families?: readonly Family[];
   /** Called as each scenario ends (the by-hand runner prints the client's output here). */
@@ -34,6 +43,7 @@ export function plannedRuns(options: SuiteOptions = {}): PlannedRun[] {
   const layouts = options.layouts ?? ['iptables', 'nftables'];
   const families = options.families ?? [4, 6];
   const runs: PlannedRun[] = [];
+  if (!(options.beds ?? ['single']).includes('single')) return runs;
   for (const family of families) {
     for (const layout of layouts) {
       for (const scenario of SCENARIOS) {
@@ -45,7 +55,25 @@ export function plannedRuns(options: SuiteOptions = {}): PlannedRun[] {
   return runs;
 }
 
-/** Every planned run, all beds at the same time; outcomes in plan order (IPv4 first). */
+export interface PlannedNodesRun {
+  scenario: NodesScenario;
+  layout: Layout;
+}
+
+/** The node scenarios to run: IPv4 only, in each layout asked for. */
+export function plannedNodesRuns(options: SuiteOptions = {}): PlannedNodesRun[] {
+  if (!(options.beds ?? ['nodes']).includes('nodes') || !(options.families ?? [4]).includes(4)) return [];
+  const runs: PlannedNodesRun[] = [];
+  for (const layout of options.layouts ?? ['iptables', 'nftables']) {
+    for (const scenario of NODES_SCENARIOS) {
+      if (options.only && options.only.length > 0 && !options.only.includes(scenario.id)) continue;
+      runs.push({ scenario, layout });
+    }
+  }
+  return runs;
+}
+
+/** Every planned run, all beds at the same time; outcomes in plan order (IPv4 first, the node scenarios last). */
 export async function runSuite(options: SuiteOptions = {}): Promise<ScenarioOutcome[]> {
   const runs = plannedRuns(options);
   const beds = new Map<string, PlannedRun[]>();
@@ -53,8 +81,13 @@ export async function runSuite(options: SuiteOptions = {}): Promise<ScenarioOutc
     const key = `${run.family}${run.layout[0]}`;
     beds.set(key, [...(beds.get(key) ?? []), run]);
   }
+  const nodesBeds = new Map<Layout, NodesScenario[]>();
+  for (const { scenario, layout } of plannedNodesRuns(options)) nodesBeds.set(layout, [...(nodesBeds.get(layout) ?? []), scenario]);
   // Settled, not Promise.all: a failing bed must not leave the others running unawaited.
-  const results = await Promise.allSettled([...beds].map(([key, bedRuns]) => runBed(key, bedRuns, options)));
+  const results = await Promise.allSettled([
+    ...[...beds].map(([key, bedRuns]) => runBed(key, bedRuns, options)),
+    ...[...nodesBeds].map(([layout, scenarios]) => runNodesBed(layout, scenarios, options)),
+  ]);
   const failure = results.find((r) => r.status === 'rejected');
   if (failure !== undefined) throw failure.reason;
   return results.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
@@ -75,6 +108,23 @@ async function runBed(key: string, runs: readonly PlannedRun[], options: SuiteOp
       await resetBed(context);
       const result = await scenario.run(context);
       const outcome: ScenarioOutcome = { id: scenario.id, title: scenario.title, layout, family, ...result, pass: result.checks.every((c) => c.pass) };
+      outcomes.push(outcome);
+      options.onOutcome?.(outcome);
+    }
+  } finally {
+    await bed.destroy();
+  }
+  return outcomes;
+}
+
+/** Runs the node scenarios of one layout on a several-nodes bed of their own, named `<prefix>n<layout initial>-`. */
+async function runNodesBed(layout: Layout, scenarios: readonly NodesScenario[], options: SuiteOptions): Promise<ScenarioOutcome[]> {
+  const bed = await NodesBed.create(planNodesBed(`${options.prefix ?? runPrefix(process.pid)}n${layout[0]}-`, NODES));
+  const outcomes: ScenarioOutcome[] = [];
+  try {
+    for (const scenario of scenarios) {
+      const keepAs = options.keepReports === undefined ? undefined : join(options.keepReports, `scenario-${scenario.id}-${layout}-ipv4`);
+      const outcome = await runNodesScenario(bed, layout, scenario, keepAs);
       outcomes.push(outcome);
       options.onOutcome?.(outcome);
     }

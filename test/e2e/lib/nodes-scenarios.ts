@@ -36,8 +36,15 @@ export interface NodesScenario {
   checks(run: NodesRun): Check[];
 }
 
-/** Short runs: the client's sessions are established and settled before the first change. */
-const SETTINGS: ClientSettings = { sessions: 24, intervalMs: 100, timeoutMs: 500, rampMs: 400, durationMs: 3200 };
+/**
+ * Short runs: the sessions are established and settled before the first change, and the client
+ * runs on for a while after the last one. A change takes a few hundred milliseconds on an idle
+ * machine; with the load at 18 on 2 cores (other work beside six beds) the second of two changes
+ * was seen done 6.2 s after the client started, so each change gets 2 s of the client's run.
+ */
+function settingsFor(scenario: NodesScenario): ClientSettings {
+  return { sessions: 24, intervalMs: 100, timeoutMs: 500, rampMs: 400, durationMs: 3000 + 2000 * scenario.changes.length };
+}
 
 /** The nodes bed has three nodes; the third joins or leaves. */
 export const NODES = 3;
@@ -144,27 +151,37 @@ const scaleUpResilient: NodesScenario = {
 
 export const NODES_SCENARIOS: readonly NodesScenario[] = [scaleUpCluster, scaleUpLocal, drainCluster, scaleUpResilient];
 
-/** The cluster moves from `before` to `after`: kube-proxy syncs, departed pods' flows are deleted, the pool follows. */
+/**
+ * The cluster moves from `before` to `after`: kube-proxy syncs on every node (an absent node's
+ * rules are synced too, as a node booting syncs before it joins; no pool sends to it), the
+ * departed pods' flows are deleted on the nodes that are up, then the pool follows. The nodes
+ * are synced at once, so that a change takes little time on a loaded machine.
+ */
 async function applyState(bed: NodesBed, layout: Layout, scenario: NodesScenario, service: ServiceSpec, before: ClusterState | undefined, after: ClusterState): Promise<void> {
   const plan = bed.plan;
-  const up = nodesUp(plan, after);
-  for (const node of up) await bed.syncNode(node, layout, service, endpointsSeenBy(plan, after, node));
+  await Promise.all(plan.nodes.map((node) => bed.syncNode(node, layout, service, endpointsSeenBy(plan, after, node))));
   if (before !== undefined) {
-    for (const pod of departedPods(plan, before, after)) for (const node of up) await bed.deleteEndpointFlows(node, pod.ip);
+    const departed = departedPods(plan, before, after);
+    await Promise.all(nodesUp(plan, after).flatMap((node) => departed.map((pod) => bed.deleteEndpointFlows(node, pod.ip))));
   }
   await bed.setPool(scenario.hashing, poolOf(scenario.policy, nodeStates(plan, after)));
 }
 
+/** Every node's conntrack entries for the Service. */
+async function allFlows(bed: NodesBed): Promise<KernelStep['flows']> {
+  return new Map(await Promise.all(bed.plan.nodes.map(async (node) => [node.name, await bed.nodeFlows(node)] as const)));
+}
+
 /** The kernel now: every node's conntrack, and the balancer's route for each of the client's source ports. */
 async function look(bed: NodesBed, ports: readonly number[]): Promise<KernelStep> {
-  const flows = new Map(await Promise.all(bed.plan.nodes.map(async (node) => [node.name, await bed.nodeFlows(node)] as const)));
-  return { routes: await bed.routes(ports), flows };
+  const [flows, routes] = await Promise.all([allFlows(bed), bed.routes(ports)]);
+  return { routes, flows };
 }
 
 /** The client's source ports, from the flows the nodes hold (the client has no NAT). */
-function clientPorts(step: KernelStep): number[] {
+function clientPorts(flows: KernelStep['flows']): number[] {
   const ports = new Set<number>();
-  for (const flows of step.flows.values()) for (const client of flows.keys()) ports.add(Number(client.slice(client.lastIndexOf(':') + 1)));
+  for (const byClient of flows.values()) for (const client of byClient.keys()) ports.add(Number(client.slice(client.lastIndexOf(':') + 1)));
   return [...ports].sort((a, b) => a - b);
 }
 
@@ -173,16 +190,21 @@ export async function runNodesScenario(bed: NodesBed, layout: Layout, scenario: 
   const service = loadBalancerService(plan, scenario.policy);
   await bed.reset();
   await applyState(bed, layout, scenario, service, undefined, scenario.start);
-  const run = new ClientRun(bed, SETTINGS, keepAs);
+  const settings = settingsFor(scenario);
+  const run = new ClientRun(bed, settings, keepAs);
   await run.waitEstablished();
-  const settle = () => sleep(3 * SETTINGS.intervalMs);
+  const settle = () => sleep(3 * settings.intervalMs);
   await settle();
-  const ports = clientPorts(await look(bed, []));
-  const looks = [await look(bed, ports)];
+  const flows = await allFlows(bed);
+  const ports = clientPorts(flows);
+  const looks: KernelStep[] = [{ routes: await bed.routes(ports), flows }];
   let state = scenario.start;
+  let changedMs = 0;
   for (const next of scenario.changes) {
     await applyState(bed, layout, scenario, service, state, next);
+    changedMs = run.elapsedMs();
     state = next;
+    // Every session sends at least once across the change before the kernel is looked at.
     await settle();
     looks.push(await look(bed, ports));
   }
@@ -192,7 +214,13 @@ export async function runNodesScenario(bed: NodesBed, layout: Layout, scenario: 
   const truth = nodesTruth({ clientIp: plan.clientIp, steps: looks, podName: (ip) => nodeOfPodIp(plan, ip)?.pod.name ?? ip, report });
   const nodesRun: NodesRun = { plan, report, truth, looks };
   const checks = [
-    same('every session established', report.sessions.filter((s) => s.pod !== null).length, SETTINGS.sessions),
+    same('every session established', report.sessions.filter((s) => s.pod !== null).length, settings.sessions),
+    // Otherwise no datagram crossed the changed balancer, and nothing below can be judged.
+    check(
+      'the client ran on for three intervals after the last change',
+      changedMs + 3 * settings.intervalMs < settings.durationMs,
+      `the last change was done ${changedMs} ms after the client started; its run lasts ${settings.durationMs} ms`,
+    ),
     check('the balancer moved some flows to another node', truth.moved.length > 0),
     check(
       "every session's pods and reflected addresses, in order, are those of the node the balancer routed it to, by that node's conntrack",
@@ -209,7 +237,7 @@ export async function runNodesScenario(bed: NodesBed, layout: Layout, scenario: 
     title: scenario.title,
     layout,
     family: 4,
-    expected: `flows moved ${truth.moved.length}/${SETTINGS.sessions} (${movesText(truth)}), pod changes ${truth.podChanges}, address changes ${truth.addressChanges}`,
+    expected: `flows moved ${truth.moved.length}/${settings.sessions} (${movesText(truth)}), pod changes ${truth.podChanges}, address changes ${truth.addressChanges}`,
     reported: `pod changes ${report.totals.podChanges}, address changes ${report.totals.addressChanges}${classes === undefined ? '' : `; classes: ${classes}`}`,
     checks,
     pass: checks.every((c) => c.pass),

@@ -21,6 +21,8 @@ t.test('plannedNodesRuns() runs the node scenarios 9-12 in both layouts, over IP
   t.same(nodes(plannedNodesRuns()), ['9 iptables', '10 iptables', '11 iptables', '12 iptables', '9 nftables', '10 nftables', '11 nftables', '12 nftables']);
   t.same(nodes(plannedNodesRuns({ only: [9], layouts: ['nftables'] })), ['9 nftables']);
   t.same(nodes(plannedNodesRuns({ families: [6] })), []);
+  t.same(nodes(plannedNodesRuns({ nodes: { only: [9], layouts: ['iptables'] } })), ['9 iptables'], 'what the tap suite runs');
+  t.same(nodes(plannedNodesRuns({ only: [2], nodes: { only: [9] } })), []);
 });
 
 t.test('the beds option picks the one-node scenarios, the node scenarios, or both', async (t) => {

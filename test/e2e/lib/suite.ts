@@ -24,6 +24,8 @@ export interface SuiteOptions {
   only?: readonly number[];
   /** Only these beds (both when absent). */
   beds?: readonly BedKind[];
+  /** Narrows the node scenarios further: these ids, these layouts (the tap suite runs the cheapest one). */
+  nodes?: { only?: readonly number[]; layouts?: readonly Layout[] };
   layouts?: readonly Layout[];
   families?: readonly Family[];
   /** Called as each scenario ends (the by-hand runner prints the client's output here). */
@@ -64,10 +66,10 @@ export interface PlannedNodesRun {
 export function plannedNodesRuns(options: SuiteOptions = {}): PlannedNodesRun[] {
   if (!(options.beds ?? ['nodes']).includes('nodes') || !(options.families ?? [4]).includes(4)) return [];
   const runs: PlannedNodesRun[] = [];
-  for (const layout of options.layouts ?? ['iptables', 'nftables']) {
+  const wanted = (id: number, only?: readonly number[]) => only === undefined || only.length === 0 || only.includes(id);
+  for (const layout of options.nodes?.layouts ?? options.layouts ?? ['iptables', 'nftables']) {
     for (const scenario of NODES_SCENARIOS) {
-      if (options.only && options.only.length > 0 && !options.only.includes(scenario.id)) continue;
-      runs.push({ scenario, layout });
+      if (wanted(scenario.id, options.only) && wanted(scenario.id, options.nodes?.only)) runs.push({ scenario, layout });
     }
   }
   return runs;

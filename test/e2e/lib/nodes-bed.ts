@@ -2,8 +2,6 @@
 // routes the load balancer's address over the nodes by ECMP, and 2 to 4 nodes with kube-proxy's
 // rules and one pod each. Reads each node's conntrack and the balancer's route per flow, and
 // removes everything afterwards, also from the exit handler after a failure or Ctrl-C.
-import type { ChildProcess } from 'node:child_process';
-import { formatEndpoint } from '../../../common/ip-address.js';
 import {
   groupCommand,
   groupDeleteCommand,
@@ -18,37 +16,23 @@ import { inNamespace, must, run } from './command.js';
 import { parseConntrack, serviceFlows, type ServiceFlow } from './conntrack.js';
 import { nodeByIp, nodesNamespaceNames, type NodePlan, type NodesBedPlan } from './nodes-plan.js';
 import type { Endpoint, ServiceSpec } from './service.js';
-import {
-  installLayout,
-  killChildren,
-  launchServer,
-  removeNamespaces,
-  spawnTracked,
-  syncLayout,
-  trackBed,
-  untrackBed,
-  type Layout,
-} from './test-bed.js';
+import { applyLayout, createTracked, launchServer, NamespaceBed, type Layout } from './test-bed.js';
 
-export class NodesBed {
-  private readonly children = new Set<ChildProcess>();
+export class NodesBed extends NamespaceBed {
   /** Per node: the layout installed and the endpoints its rules route to. */
   private readonly rules = new Map<string, { layout: Layout; endpoints: Endpoint[] }>();
   private hashing: Hashing | undefined;
-  private destroyed = false;
 
-  private constructor(readonly plan: NodesBedPlan) {}
+  private constructor(readonly plan: NodesBedPlan) {
+    super();
+  }
+
+  protected namespaces(): string[] {
+    return nodesNamespaceNames(this.plan);
+  }
 
   static async create(plan: NodesBedPlan): Promise<NodesBed> {
-    const bed = new NodesBed(plan);
-    trackBed(bed);
-    try {
-      await bed.build();
-    } catch (error) {
-      await bed.destroy();
-      throw error;
-    }
-    return bed;
+    return createTracked(new NodesBed(plan), (bed) => bed.build());
   }
 
   private async build(): Promise<void> {
@@ -104,19 +88,10 @@ export class NodesBed {
     await Promise.all(p.nodes.map((node) => launchServer(this, node.pod, node.name, 4, p.servicePort)));
   }
 
-  exec(namespace: string, argv: readonly string[], input?: string): Promise<string> {
-    return must(inNamespace(namespace, argv), input);
-  }
-
-  spawnIn(namespace: string, argv: readonly string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-    return spawnTracked(this.children, namespace, argv, env);
-  }
-
   /** kube-proxy's sync on `node`: installs `layout` when it is new there, else updates the endpoints. */
   async syncNode(node: NodePlan, layout: Layout, service: ServiceSpec, endpoints: readonly Endpoint[]): Promise<void> {
     const installed = this.rules.get(node.name);
-    if (installed?.layout === layout) await syncLayout(this, node.namespace, 4, layout, service, endpoints, installed.endpoints);
-    else await installLayout(this, node.namespace, 4, layout, service, endpoints);
+    await applyLayout(this, node.namespace, 4, layout, service, endpoints, installed?.layout === layout ? installed.endpoints : undefined);
     this.rules.set(node.name, { layout, endpoints: [...endpoints] });
   }
 
@@ -151,11 +126,6 @@ export class NodesBed {
     return new Map(serviceFlows(parseConntrack(text), this.plan.serviceIp, this.plan.servicePort).map((f) => [f.client, f]));
   }
 
-  /** The client's address as the nodes receive it (the client has no NAT): `192.0.2.10:port`. */
-  clientAddress(sourcePort: number): string {
-    return formatEndpoint(this.plan.clientIp, sourcePort);
-  }
-
   /** Before a scenario: empty conntrack tables, and rules to be installed afresh on each node's next sync. */
   async reset(): Promise<void> {
     this.rules.clear();
@@ -165,19 +135,5 @@ export class NodesBed {
   /** kube-proxy's cleanup when a UDP endpoint goes away, on one node (see TestBed.deleteEndpointFlows). */
   async deleteEndpointFlows(node: NodePlan, podIp: string): Promise<void> {
     await run(inNamespace(node.namespace, ['conntrack', '-D', '-f', 'ipv4', '-p', 'udp', '--orig-dst', this.plan.serviceIp, '--reply-src', podIp]));
-  }
-
-  async destroy(): Promise<void> {
-    if (this.destroyed) return;
-    await killChildren(this.children);
-    this.destroySync();
-  }
-
-  destroySync(): void {
-    if (this.destroyed) return;
-    this.destroyed = true;
-    untrackBed(this);
-    for (const child of this.children) child.kill('SIGKILL');
-    removeNamespaces(nodesNamespaceNames(this.plan));
   }
 }

@@ -38,15 +38,22 @@ export async function unsupportedReason(): Promise<string | undefined> {
 const liveBeds = new Set<{ destroySync(): void }>();
 let exitHandlerInstalled = false;
 
-/** Makes the exit handler tear `bed` down if the process ends before destroySync() ran. */
-export function trackBed(bed: { destroySync(): void }): void {
+/**
+ * Builds `bed` with the exit handler watching: should the process end before destroySync() ran,
+ * the handler tears it down. On a failed build, removes what was made and rejects.
+ */
+export async function createTracked<Bed extends { destroy(): Promise<void>; destroySync(): void }>(bed: Bed, build: (bed: Bed) => Promise<void>): Promise<Bed> {
   installExitHandler();
   liveBeds.add(bed);
+  try {
+    await build(bed);
+  } catch (error) {
+    await bed.destroy();
+    throw error;
+  }
+  return bed;
 }
 
-export function untrackBed(bed: { destroySync(): void }): void {
-  liveBeds.delete(bed);
-}
 
 function installExitHandler(): void {
   if (exitHandlerInstalled) return;
@@ -67,26 +74,77 @@ export interface ServerProcess {
   exited: Promise<number | null>;
 }
 
-export class TestBed {
+/**
+ * What every bed shares: the processes it started inside its namespaces, and the namespaces
+ * themselves, removed once, by destroy() or by the exit handler.
+ */
+export abstract class NamespaceBed {
   private readonly children = new Set<ChildProcess>();
+  private destroyed = false;
+
+  /** Every namespace this bed makes, so that teardown removes exactly these. */
+  protected abstract namespaces(): string[];
+
+  exec(namespace: string, argv: readonly string[], input?: string): Promise<string> {
+    return must(inNamespace(namespace, argv), input);
+  }
+
+  /** Starts `argv` inside `namespace`, tracked so that teardown kills it. */
+  spawnIn(namespace: string, argv: readonly string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+    const [command, ...args] = inNamespace(namespace, argv);
+    const child = spawn(command!, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...env } });
+    this.children.add(child);
+    child.on('exit', () => this.children.delete(child));
+    return child;
+  }
+
+  /** Removes every process and namespace of this bed. Safe to call twice. */
+  async destroy(): Promise<void> {
+    if (this.destroyed) return;
+    for (const child of this.children) child.kill('SIGKILL');
+    await Promise.all(
+      [...this.children].map((child) => (child.exitCode !== null || child.signalCode !== null ? undefined : new Promise((resolve) => child.once('exit', resolve)))),
+    );
+    this.destroySync();
+  }
+
+  /** The synchronous part of teardown, also what the exit handler runs. */
+  destroySync(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    liveBeds.delete(this);
+    for (const child of this.children) child.kill('SIGKILL');
+    for (const ns of this.namespaces()) {
+      // Processes still inside (started by us through `ip netns exec`) would keep the namespace
+      // alive; each is one of ours, found by namespace, and ended by pid.
+      for (const pid of runSyncQuietly(['ip', 'netns', 'pids', ns]).split(/\s+/).filter(Boolean)) {
+        try {
+          process.kill(Number(pid), 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      }
+      runSyncQuietly(['ip', 'netns', 'del', ns]);
+    }
+  }
+}
+
+export class TestBed extends NamespaceBed {
   private readonly servers = new Map<string, ServerProcess>();
   private layout: Layout | undefined;
   private endpoints: Endpoint[] = [];
-  private destroyed = false;
 
-  private constructor(readonly plan: BedPlan) {}
+  private constructor(readonly plan: BedPlan) {
+    super();
+  }
+
+  protected namespaces(): string[] {
+    return namespaceNames(this.plan);
+  }
 
   /** Creates namespaces, links and addresses. On failure, removes what it made and rejects. */
   static async create(plan: BedPlan): Promise<TestBed> {
-    const bed = new TestBed(plan);
-    trackBed(bed);
-    try {
-      await bed.build();
-    } catch (error) {
-      await bed.destroy();
-      throw error;
-    }
-    return bed;
+    return createTracked(new TestBed(plan), (bed) => bed.build());
   }
 
   private async build(): Promise<void> {
@@ -143,10 +201,6 @@ export class TestBed {
     return this.family === 6 ? 'ipv6' : 'ipv4';
   }
 
-  exec(namespace: string, argv: readonly string[], input?: string): Promise<string> {
-    return must(inNamespace(namespace, argv), input);
-  }
-
   /**
    * Plain MASQUERADE keeps a socket's port when it is free; --random-fully picks a new one per
    * flow. In an IPv6 bed this is NAT66 (ip6tables), which rebinds ports the same way.
@@ -161,7 +215,7 @@ export class TestBed {
 
   /** Installs `layout` for the Service with `endpoints`, replacing the other layout if present. */
   async useLayout(layout: Layout, service: ServiceSpec, endpoints: readonly Endpoint[]): Promise<void> {
-    await installLayout(this, this.plan.nodeNamespace, this.family, layout, service, endpoints);
+    await applyLayout(this, this.plan.nodeNamespace, this.family, layout, service, endpoints);
     this.layout = layout;
     this.endpoints = [...endpoints];
   }
@@ -169,7 +223,7 @@ export class TestBed {
   /** A kube-proxy sync: the rules now route to `endpoints`. Conntrack is not touched. */
   async syncEndpoints(service: ServiceSpec, endpoints: readonly Endpoint[]): Promise<void> {
     if (this.layout === undefined) throw new Error('no layout installed');
-    await syncLayout(this, this.plan.nodeNamespace, this.family, this.layout, service, endpoints, this.endpoints);
+    await applyLayout(this, this.plan.nodeNamespace, this.family, this.layout, service, endpoints, this.endpoints);
     this.endpoints = [...endpoints];
   }
 
@@ -250,11 +304,6 @@ export class TestBed {
     await run(inNamespace(this.plan.nodeNamespace, ['nft', 'delete', 'table', 'inet', LOSS_TABLE]));
   }
 
-  /** Starts `argv` inside `namespace`, tracked so that teardown kills it. */
-  spawnIn(namespace: string, argv: readonly string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-    return spawnTracked(this.children, namespace, argv, env);
-  }
-
   /** Starts the real `affinity-tester server` in the pod and waits until its UDP port is open. */
   async startServer(pod: PodPlan): Promise<ServerProcess> {
     const server = await launchServer(this, pod, this.plan.nodeName, this.family, this.plan.servicePort);
@@ -275,54 +324,6 @@ export class TestBed {
     return [...this.servers.keys()];
   }
 
-  /** Removes every process and namespace of this bed. Safe to call twice. */
-  async destroy(): Promise<void> {
-    if (this.destroyed) return;
-    await killChildren(this.children);
-    this.destroySync();
-  }
-
-  /** The synchronous part of teardown, also what the exit handler runs. */
-  destroySync(): void {
-    if (this.destroyed) return;
-    this.destroyed = true;
-    untrackBed(this);
-    for (const child of this.children) child.kill('SIGKILL');
-    removeNamespaces(namespaceNames(this.plan));
-  }
-}
-
-/** Starts `argv` inside `namespace`, kept in `children` until it exits, so that teardown can kill it. */
-export function spawnTracked(children: Set<ChildProcess>, namespace: string, argv: readonly string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  const [command, ...args] = inNamespace(namespace, argv);
-  const child = spawn(command!, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...env } });
-  children.add(child);
-  child.on('exit', () => children.delete(child));
-  return child;
-}
-
-/** Kills `children` and waits until each has exited. */
-export async function killChildren(children: ReadonlySet<ChildProcess>): Promise<void> {
-  for (const child of children) child.kill('SIGKILL');
-  await Promise.all(
-    [...children].map((child) => (child.exitCode !== null || child.signalCode !== null ? undefined : new Promise((resolve) => child.once('exit', resolve)))),
-  );
-}
-
-/** Ends every process still inside `namespaces` and deletes them. Synchronous, for exit handlers too. */
-export function removeNamespaces(namespaces: readonly string[]): void {
-  for (const ns of namespaces) {
-    // Processes still inside (started by us through `ip netns exec`) would keep the namespace
-    // alive; each is one of ours, found by namespace, and ended by pid.
-    for (const pid of runSyncQuietly(['ip', 'netns', 'pids', ns]).split(/\s+/).filter(Boolean)) {
-      try {
-        process.kill(Number(pid), 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
-    runSyncQuietly(['ip', 'netns', 'del', ns]);
-  }
 }
 
 /** Where a server can be started: a process spawner and a command runner, by namespace. */
@@ -366,38 +367,29 @@ export async function launchServer(host: ServerHost, pod: PodPlan, nodeName: str
 /** Runs commands inside a namespace (a bed's exec). */
 type NamespaceExec = Pick<TestBed, 'exec'>;
 
-/** Installs kube-proxy's `layout` in `namespace` for `endpoints`, replacing either layout present. */
-export async function installLayout(
+/**
+ * kube-proxy's sync of `layout` in `namespace` to `endpoints`. With the `previous` endpoints of
+ * the same layout it rewrites the chains and deletes those of stale endpoints; without, it
+ * installs the layout afresh, replacing either layout present. Conntrack is not touched.
+ */
+export async function applyLayout(
   host: NamespaceExec,
   namespace: string,
   family: Family,
   layout: Layout,
   service: ServiceSpec,
   endpoints: readonly Endpoint[],
+  previous?: readonly Endpoint[],
 ): Promise<void> {
-  await removeLayouts(host, namespace, family);
+  if (previous === undefined) await removeLayouts(host, namespace, family);
+  const stale = (previous ?? []).filter((old) => !endpoints.some((e) => e.ip === old.ip && e.port === old.port));
   const { iptables, restore } = iptablesCommands(family);
   if (layout === 'iptables') {
-    await host.exec(namespace, [restore, '--noflush'], iptablesRestoreInput(family, service, endpoints));
-    for (const rule of iptablesHookRules()) await host.exec(namespace, [iptables, '-t', 'nat', ...rule]);
+    await host.exec(namespace, [restore, '--noflush'], iptablesRestoreInput(family, service, endpoints, stale));
+    if (previous === undefined) for (const rule of iptablesHookRules()) await host.exec(namespace, [iptables, '-t', 'nat', ...rule]);
   } else {
-    await host.exec(namespace, ['nft', '-f', '-'], nftablesTransaction(family, service, endpoints));
+    await host.exec(namespace, ['nft', '-f', '-'], nftablesTransaction(family, service, endpoints, stale));
   }
-}
-
-/** A kube-proxy sync of the installed `layout` from `previous` endpoints to `endpoints`. Conntrack is not touched. */
-export async function syncLayout(
-  host: NamespaceExec,
-  namespace: string,
-  family: Family,
-  layout: Layout,
-  service: ServiceSpec,
-  endpoints: readonly Endpoint[],
-  previous: readonly Endpoint[],
-): Promise<void> {
-  const stale = previous.filter((old) => !endpoints.some((e) => e.ip === old.ip && e.port === old.port));
-  if (layout === 'iptables') await host.exec(namespace, [iptablesCommands(family).restore, '--noflush'], iptablesRestoreInput(family, service, endpoints, stale));
-  else await host.exec(namespace, ['nft', '-f', '-'], nftablesTransaction(family, service, endpoints, stale));
 }
 
 export async function removeLayouts(host: NamespaceExec, namespace: string, family: Family): Promise<void> {

@@ -19,7 +19,6 @@ import type { Layout } from './test-bed.js';
 
 /** What a scenario's checks get to look at. */
 export interface NodesRun {
-  plan: NodesBedPlan;
   report: ReportView;
   truth: NodesTruth;
   /** The kernel before the first change, after each change, and at the end. */
@@ -212,7 +211,7 @@ export async function runNodesScenario(bed: NodesBed, layout: Layout, scenario: 
   looks.push(await look(bed, ports));
   const { report } = client;
   const truth = nodesTruth({ clientIp: plan.clientIp, steps: looks, podName: (ip) => nodeOfPodIp(plan, ip)?.pod.name ?? ip, report });
-  const nodesRun: NodesRun = { plan, report, truth, looks };
+  const nodesRun: NodesRun = { report, truth, looks };
   const checks = [
     same('every session established', report.sessions.filter((s) => s.pod !== null).length, settings.sessions),
     // Otherwise no datagram crossed the changed balancer, and nothing below can be judged.

@@ -85,24 +85,37 @@ export async function runSuite(options: SuiteOptions = {}): Promise<ScenarioOutc
   }
   const nodesBeds = new Map<Layout, NodesScenario[]>();
   for (const { scenario, layout } of plannedNodesRuns(options)) nodesBeds.set(layout, [...(nodesBeds.get(layout) ?? []), scenario]);
+  // The node beds start once the one-node beds' servers are up (or those beds gave up): twenty
+  // Node processes starting at once on a loaded 2-core machine overran the 15 s a server has to
+  // open its port, and the node beds, with fewer runs, still finish first.
+  const serversUp: Promise<void>[] = [];
+  const singleBeds = [...beds].map(([key, bedRuns]) => {
+    let up = (): void => undefined;
+    serversUp.push(new Promise<void>((resolve) => (up = resolve)));
+    return runBed(key, bedRuns, options, up);
+  });
+  const nodeBeds = [...nodesBeds].map(async ([layout, scenarios]) => {
+    await Promise.all(serversUp);
+    return runNodesBed(layout, scenarios, options);
+  });
   // Settled, not Promise.all: a failing bed must not leave the others running unawaited.
-  const results = await Promise.allSettled([
-    ...[...beds].map(([key, bedRuns]) => runBed(key, bedRuns, options)),
-    ...[...nodesBeds].map(([layout, scenarios]) => runNodesBed(layout, scenarios, options)),
-  ]);
+  const results = await Promise.allSettled([...singleBeds, ...nodeBeds]);
   const failure = results.find((r) => r.status === 'rejected');
   if (failure !== undefined) throw failure.reason;
   return results.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
 }
 
 /** Runs `runs`, all of one family and layout, on a bed of their own named `<prefix><key>-`. */
-async function runBed(key: string, runs: readonly PlannedRun[], options: SuiteOptions): Promise<ScenarioOutcome[]> {
+async function runBed(key: string, runs: readonly PlannedRun[], options: SuiteOptions, serversUp: () => void): Promise<ScenarioOutcome[]> {
   const family = runs[0]!.family;
   const plan = planBed(`${options.prefix ?? runPrefix(process.pid)}${key}-`, PODS, family);
-  const bed = await TestBed.create(plan);
+  const bed = await TestBed.create(plan).catch((error: unknown) => {
+    serversUp();
+    throw error;
+  });
   const outcomes: ScenarioOutcome[] = [];
   try {
-    await Promise.all(plan.pods.map((pod) => bed.startServer(pod)));
+    await Promise.all(plan.pods.map((pod) => bed.startServer(pod))).finally(serversUp);
     const baseEndpoints = plan.pods.slice(0, PODS - 1).map((pod) => endpointOf(plan, pod));
     for (const { scenario, layout } of runs) {
       const context: ScenarioContext = { bed, layout, service: serviceFor(plan), baseEndpoints };

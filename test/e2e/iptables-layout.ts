@@ -1,5 +1,5 @@
 import t from 'tap';
-import { endpointChain, iptablesCommands, iptablesHookRules, iptablesRestoreInput, probability, serviceChain } from './lib/iptables-layout.js';
+import { endpointChain, externalChain, iptablesCommands, localServiceChain, iptablesHookRules, iptablesRestoreInput, probability, serviceChain } from './lib/iptables-layout.js';
 import type { Endpoint, ServiceSpec } from './lib/service.js';
 
 const service: ServiceSpec = {
@@ -88,6 +88,56 @@ t.test('iptablesRestoreInput() empties and deletes the chains of endpoints that 
 t.test('iptablesRestoreInput() with a cluster CIDR marks traffic from outside it for masquerade', async (t) => {
   const text = iptablesRestoreInput(4, { ...service, clusterCidr: '198.51.100.0/24' }, endpoints);
   t.match(rulesOf(text, serviceChain(service))[0], /-d 203.0.113.100\/32 --dport 3478 ! -s 198.51.100.0\/24 -j KUBE-MARK-MASQ$/);
+});
+
+const balanced: ServiceSpec = { ...service, clusterIp: '203.0.113.200', loadBalancerIp: '203.0.113.100', clusterCidr: '198.51.100.0/24' };
+
+t.test('iptablesRestoreInput() with a load balancer IP and externalTrafficPolicy Cluster: KUBE-EXT masquerades, then any endpoint', async (t) => {
+  const text = iptablesRestoreInput(4, balanced, endpoints);
+  const svc = serviceChain(balanced);
+  const ext = externalChain(balanced);
+  t.match(ext, /^KUBE-EXT-[A-Z2-7]{16}$/);
+  t.equal(ext.slice(9), svc.slice(9), 'the same hash as the Service chain, as kube-proxy names them');
+  t.same(rulesOf(text, 'KUBE-SERVICES')[1], `-A KUBE-SERVICES -m comment --comment "default/affinity:stun loadbalancer IP" -m udp -p udp -d 203.0.113.100/32 --dport 3478 -j ${ext}`);
+  t.same(rulesOf(text, ext), [
+    `-A ${ext} -m comment --comment "masquerade traffic for default/affinity:stun external destinations" -j KUBE-MARK-MASQ`,
+    `-A ${ext} -j ${svc}`,
+  ]);
+  t.notMatch(text, /KUBE-SVL-/);
+});
+
+t.test('iptablesRestoreInput() with externalTrafficPolicy Local: KUBE-EXT goes to KUBE-SVL, a random choice of this node\'s endpoints, without SNAT', async (t) => {
+  const local = { ...balanced, externalTrafficPolicy: 'Local' as const };
+  const mixed: Endpoint[] = [{ ...endpoints[0]!, local: false }, { ...endpoints[1]!, local: true }, { ...endpoints[2]!, local: true }];
+  const text = iptablesRestoreInput(4, local, mixed);
+  const svc = serviceChain(local);
+  const ext = externalChain(local);
+  const svl = localServiceChain(local);
+  const [, sep1, sep2] = mixed.map((e) => endpointChain(local, e));
+  t.same(rulesOf(text, ext), [
+    `-A ${ext} -m comment --comment "pod traffic for default/affinity:stun external destinations" -s 198.51.100.0/24 -j ${svc}`,
+    `-A ${ext} -m comment --comment "masquerade LOCAL traffic for default/affinity:stun external destinations" -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ`,
+    `-A ${ext} -m comment --comment "route LOCAL traffic for default/affinity:stun external destinations" -m addrtype --src-type LOCAL -j ${svc}`,
+    `-A ${ext} -j ${svl}`,
+  ]);
+  t.same(rulesOf(text, svl), [
+    `-A ${svl} -m comment --comment "default/affinity:stun -> 198.51.100.12:3478" -m statistic --mode random --probability 0.5000000000 -j ${sep1}`,
+    `-A ${svl} -m comment --comment "default/affinity:stun -> 198.51.100.13:3478" -j ${sep2}`,
+  ]);
+  t.equal(rulesOf(text, svc).filter((r) => r.includes('statistic')).length, 2, 'the Service chain still lists all three endpoints');
+});
+
+t.test('iptablesRestoreInput() with externalTrafficPolicy Local and no local endpoint leaves KUBE-EXT without a way to the pods', async (t) => {
+  const text = iptablesRestoreInput(4, { ...balanced, externalTrafficPolicy: 'Local' }, endpoints);
+  const ext = externalChain(balanced);
+  t.equal(rulesOf(text, ext).length, 3);
+  t.notOk(rulesOf(text, ext).some((r) => r.endsWith(`-j ${localServiceChain(balanced)}`)));
+  t.same(rulesOf(text, localServiceChain(balanced)), []);
+});
+
+t.test('iptablesRestoreInput() without endpoints writes no load balancer rule', async (t) => {
+  const text = iptablesRestoreInput(4, balanced, []);
+  t.notMatch(text, /loadbalancer IP|KUBE-EXT-/);
 });
 
 const service6: ServiceSpec = { ...service, clusterIp: '2001:db8:113:1::100', sessionAffinity: 'ClientIP' };

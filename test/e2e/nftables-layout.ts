@@ -1,5 +1,5 @@
 import t from 'tap';
-import { affinitySetName, endpointChainName, nftablesDeleteCommand, nftablesTransaction, serviceChainName } from './lib/nftables-layout.js';
+import { affinitySetName, endpointChainName, externalChainName, localChainName, nftablesDeleteCommand, nftablesTransaction, serviceChainName } from './lib/nftables-layout.js';
 import type { Endpoint, ServiceSpec } from './lib/service.js';
 
 const service: ServiceSpec = {
@@ -86,6 +86,40 @@ const endpoints6: Endpoint[] = [
   { ip: '2001:db8:100::11', port: 3478 },
   { ip: '2001:db8:100::12', port: 3478 },
 ];
+
+const balanced: ServiceSpec = { ...service, clusterIp: '203.0.113.200', loadBalancerIp: '203.0.113.100', clusterCidr: '198.51.100.0/24' };
+
+t.test('nftablesTransaction() with a load balancer IP and externalTrafficPolicy Cluster: the external chain masquerades, then any endpoint', async (t) => {
+  const text = nftablesTransaction(4, balanced, endpoints);
+  const ext = externalChainName(balanced);
+  t.match(ext, /^external-[A-Z2-7]{8}-default\/affinity\/udp\/stun$/);
+  t.match(text, `add element ip kube-proxy service-ips { 203.0.113.100 . udp . 3478 : goto ${ext} }`);
+  t.match(text, `add element ip kube-proxy service-ips { 203.0.113.200 . udp . 3478 : goto ${serviceChainName(balanced)} }`);
+  t.same(rulesOf(text, ext), ['jump mark-for-masquerade', `goto ${serviceChainName(balanced)}`]);
+  t.notMatch(text, /local-/);
+});
+
+t.test('nftablesTransaction() with externalTrafficPolicy Local: the external chain goes to the local chain, this node\'s endpoints only', async (t) => {
+  const local = { ...balanced, externalTrafficPolicy: 'Local' as const };
+  const text = nftablesTransaction(4, local, [{ ...endpoints[0]!, local: true }, { ...endpoints[1]!, local: false }]);
+  const svc = serviceChainName(local);
+  const loc = localChainName(local);
+  t.match(loc, /^local-[A-Z2-7]{8}-default\/affinity\/udp\/stun$/);
+  t.same(rulesOf(text, externalChainName(local)), [
+    `ip saddr 198.51.100.0/24 goto ${svc}`,
+    'fib saddr type local jump mark-for-masquerade',
+    `fib saddr type local goto ${svc}`,
+    `goto ${loc}`,
+  ]);
+  t.same(rulesOf(text, loc), [`numgen random mod 1 vmap { 0 : goto ${endpointChainName(local, endpoints[0]!)} }`]);
+});
+
+t.test('nftablesTransaction() with externalTrafficPolicy Local and no local endpoint leaves the external chain without a way to the pods', async (t) => {
+  const local = { ...balanced, externalTrafficPolicy: 'Local' as const };
+  const text = nftablesTransaction(4, local, endpoints);
+  t.same(rulesOf(text, externalChainName(local)).at(-1), `fib saddr type local goto ${serviceChainName(local)}`);
+  t.same(rulesOf(text, localChainName(local)), []);
+});
 
 t.test('endpoint names write an IPv6 address with dots, since nftables names may not contain colons', async (t) => {
   t.match(endpointChainName(service6, endpoints6[0]!), /^endpoint-[A-Z2-7]{8}-default\/affinity\/udp\/stun__2001\.db8\.100\.\.11\/3478$/);

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { dualStackPlanned, plannedRuns, tableRows } from './lib/suite.js';
+import { dualStackPlanned, plannedNodesRuns, plannedRuns, tableRows } from './lib/suite.js';
 
 const names = (runs: ReturnType<typeof plannedRuns>) => runs.map((r) => `${r.scenario.id} ${r.layout} IPv${r.family}`);
 
@@ -16,16 +16,33 @@ t.test('plannedRuns() keeps only the scenarios, layouts and families asked for',
   t.same(names(plannedRuns({ only: [7], families: [4] })), ['7 iptables IPv4']);
 });
 
-t.test('dualStackPlanned() runs the dual-stack scenario (9) with both families and iptables, unless --only leaves it out', async (t) => {
+t.test('dualStackPlanned() runs the dual-stack scenario (13) with both families and iptables, unless --only leaves it out', async (t) => {
   t.equal(dualStackPlanned(), true);
-  t.equal(dualStackPlanned({ only: [9] }), true);
+  t.equal(dualStackPlanned({ only: [13] }), true);
   t.equal(dualStackPlanned({ only: [1, 2] }), false);
   t.equal(dualStackPlanned({ families: [6] }), false);
   t.equal(dualStackPlanned({ layouts: ['nftables'] }), false);
+  t.equal(dualStackPlanned({ beds: ['nodes'] }), false);
 });
 
 t.test('tableRows() names the dual-stack row IPv4+IPv6', async (t) => {
   const client = { code: 1, stdout: '', stderr: '', report: {} as never };
-  const rows = tableRows([{ id: 9, title: 'dual stack', layout: 'iptables', family: 'dual', expected: 'e', reported: 'r', checks: [], pass: true, client }]);
-  t.same(rows, [{ scenario: '9. dual stack', family: 'IPv4+IPv6', layout: 'iptables', expected: 'e', reported: 'r', result: 'pass' }]);
+  const rows = tableRows([{ id: 13, title: 'dual stack', layout: 'iptables', family: 'dual', expected: 'e', reported: 'r', checks: [], pass: true, client }]);
+  t.same(rows, [{ scenario: '13. dual stack', family: 'IPv4+IPv6', layout: 'iptables', expected: 'e', reported: 'r', result: 'pass' }]);
+});
+
+t.test('plannedNodesRuns() runs the node scenarios 9-12 in both layouts, over IPv4 only', async (t) => {
+  const nodes = (runs: ReturnType<typeof plannedNodesRuns>) => runs.map((r) => `${r.scenario.id} ${r.layout}`);
+  t.same(nodes(plannedNodesRuns()), ['9 iptables', '10 iptables', '11 iptables', '12 iptables', '9 nftables', '10 nftables', '11 nftables', '12 nftables']);
+  t.same(nodes(plannedNodesRuns({ only: [9], layouts: ['nftables'] })), ['9 nftables']);
+  t.same(nodes(plannedNodesRuns({ families: [6] })), []);
+  t.same(nodes(plannedNodesRuns({ nodes: { only: [9], layouts: ['iptables'] } })), ['9 iptables'], 'what the tap suite runs');
+  t.same(nodes(plannedNodesRuns({ only: [2], nodes: { only: [9] } })), []);
+});
+
+t.test('the beds option picks the one-node scenarios, the node scenarios, or both', async (t) => {
+  t.equal(plannedRuns({ beds: ['nodes'] }).length, 0);
+  t.equal(plannedNodesRuns({ beds: ['single'] }).length, 0);
+  t.equal(plannedRuns({ beds: ['single', 'nodes'] }).length, 26);
+  t.equal(plannedNodesRuns({ beds: ['nodes'] }).length, 8);
 });

@@ -8,6 +8,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { formatEndpoint } from '../../../common/ip-address.js';
 import { CLI_PATH, type TestBed } from './test-bed.js';
 
+/** What a client run needs of a bed: where the client lives, the Service's address, and a way to start a process there. */
+export type ClientBed = Pick<TestBed, 'spawnIn'> & { plan: { clientNamespace: string; serviceIp: string; servicePort: number } };
+
 export interface ClientSettings {
   sessions: number;
   intervalMs: number;
@@ -66,7 +69,7 @@ export class ClientRun {
    * `.events.ndjson`. `targets`: one --target each (default the bed's Service).
    */
   constructor(
-    bed: TestBed,
+    bed: ClientBed,
     readonly settings: ClientSettings,
     keepAs?: string,
     targets?: readonly string[],

@@ -7,6 +7,11 @@
 // chain first sends a source address seen recently by an endpoint back to that endpoint
 // (--rcheck --seconds T --reap), and the endpoint chain records the address (--set).
 //
+// A load balancer's address (status.loadBalancer.ingress) jumps from KUBE-SERVICES to
+// KUBE-EXT-<hash>, which applies spec.externalTrafficPolicy: `Cluster` marks the packet for
+// masquerade and goes on to KUBE-SVC (any pod, on any node); `Local` goes to KUBE-SVL-<hash>, the
+// same random choice over this node's endpoints only, without SNAT.
+//
 // For IPv6 kube-proxy writes the same chains with ip6tables (its IPv6 proxier): host matches are
 // /128 instead of /32, and DNAT targets are written [address]:port; the `recent` and `statistic`
 // modules and MASQUERADE work alike in both families.
@@ -18,6 +23,16 @@ const MASQUERADE_MARK = '0x4000';
 
 export function serviceChain(service: ServiceSpec): string {
   return `KUBE-SVC-${nameHash(servicePortName(service) + PROTOCOL, 16)}`;
+}
+
+/** KUBE-EXT-: where traffic to the load balancer's address goes first, by the traffic policy. */
+export function externalChain(service: ServiceSpec): string {
+  return `KUBE-EXT-${nameHash(servicePortName(service) + PROTOCOL, 16)}`;
+}
+
+/** KUBE-SVL-: the Service's endpoints on this node only (`externalTrafficPolicy: Local`). */
+export function localServiceChain(service: ServiceSpec): string {
+  return `KUBE-SVL-${nameHash(servicePortName(service) + PROTOCOL, 16)}`;
 }
 
 export function endpointChain(service: ServiceSpec, endpoint: Endpoint): string {
@@ -70,10 +85,21 @@ export function iptablesRestoreInput(
   const live = endpoints.map((e) => endpointChain(service, e));
   // A stale chain is declared too, which empties it, so that -X below may delete it.
   const stale = [...new Set(staleEndpoints.map((e) => endpointChain(service, e)))].filter((c) => !live.includes(c));
-  for (const chain of ['KUBE-SERVICES', 'KUBE-MARK-MASQ', 'KUBE-POSTROUTING', svcChain, ...live, ...stale]) lines.push(`:${chain} - [0:0]`);
+  const external = service.loadBalancerIp !== undefined && endpoints.length > 0;
+  const local = external && service.externalTrafficPolicy === 'Local';
+  const extChain = externalChain(service);
+  const svlChain = localServiceChain(service);
+  const policyChains = [...(external ? [extChain] : []), ...(local ? [svlChain] : [])];
+  for (const chain of ['KUBE-SERVICES', 'KUBE-MARK-MASQ', 'KUBE-POSTROUTING', svcChain, ...policyChains, ...live, ...stale]) lines.push(`:${chain} - [0:0]`);
 
+  const match = `-m ${PROTOCOL} -p ${PROTOCOL} -d ${host(family, service.clusterIp)} --dport ${service.port}`;
+  lines.push(`-A KUBE-SERVICES -m comment --comment "${name} cluster IP" ${match} -j ${svcChain}`);
+  if (external) {
+    lines.push(
+      `-A KUBE-SERVICES -m comment --comment "${name} loadbalancer IP" -m ${PROTOCOL} -p ${PROTOCOL} -d ${host(family, service.loadBalancerIp!)} --dport ${service.port} -j ${extChain}`,
+    );
+  }
   lines.push(
-    `-A KUBE-SERVICES -m comment --comment "${name} cluster IP" -m ${PROTOCOL} -p ${PROTOCOL} -d ${host(family, service.clusterIp)} --dport ${service.port} -j ${svcChain}`,
     `-A KUBE-MARK-MASQ -j MARK --or-mark ${MASQUERADE_MARK}`,
     `-A KUBE-POSTROUTING -m mark ! --mark ${MASQUERADE_MARK}/${MASQUERADE_MARK} -j RETURN`,
     // The mark is cleared before MASQUERADE so that a re-routed packet is not masqueraded twice.
@@ -82,23 +108,31 @@ export function iptablesRestoreInput(
   );
 
   if (service.clusterCidr !== undefined) {
-    lines.push(
-      `-A ${svcChain} -m comment --comment "${name} cluster IP" -m ${PROTOCOL} -p ${PROTOCOL} -d ${host(family, service.clusterIp)} --dport ${service.port} ! -s ${service.clusterCidr} -j KUBE-MARK-MASQ`,
-    );
+    lines.push(`-A ${svcChain} -m comment --comment "${name} cluster IP" ${match} ! -s ${service.clusterCidr} -j KUBE-MARK-MASQ`);
   }
-  if (affinity) {
-    for (const endpoint of endpoints) {
-      const sep = endpointChain(service, endpoint);
-      lines.push(
-        `-A ${svcChain} -m comment --comment "${name} -> ${endpointText(endpoint)}" -m recent --name ${sep} --rcheck --seconds ${service.stickySeconds} --reap -j ${sep}`,
-      );
+  lines.push(...endpointSelection(service, svcChain, endpoints));
+
+  if (external && !local) {
+    // Cluster: the chosen pod may be on another node, so the reply must come back through this one.
+    lines.push(`-A ${extChain} -m comment --comment "masquerade traffic for ${name} external destinations" -j KUBE-MARK-MASQ`, `-A ${extChain} -j ${svcChain}`);
+  }
+  if (local) {
+    // Local: pods and the node itself are short-circuited to the whole Service; everything else
+    // (the balancer's traffic) goes to this node's endpoints with its source address kept.
+    if (service.clusterCidr !== undefined) {
+      lines.push(`-A ${extChain} -m comment --comment "pod traffic for ${name} external destinations" -s ${service.clusterCidr} -j ${svcChain}`);
+    }
+    lines.push(
+      `-A ${extChain} -m comment --comment "masquerade LOCAL traffic for ${name} external destinations" -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ`,
+      `-A ${extChain} -m comment --comment "route LOCAL traffic for ${name} external destinations" -m addrtype --src-type LOCAL -j ${svcChain}`,
+    );
+    const onNode = endpoints.filter((e) => e.local === true);
+    // Without a local endpoint kube-proxy drops the rest in the filter table, and its health
+    // check takes the node out of the balancer's pool; the bed does the latter only.
+    if (onNode.length > 0) {
+      lines.push(`-A ${extChain} -j ${svlChain}`, ...endpointSelection(service, svlChain, onNode));
     }
   }
-  endpoints.forEach((endpoint, index) => {
-    const sep = endpointChain(service, endpoint);
-    const pick = index < endpoints.length - 1 ? ` -m statistic --mode random --probability ${probability(index, endpoints.length)}` : '';
-    lines.push(`-A ${svcChain} -m comment --comment "${name} -> ${endpointText(endpoint)}"${pick} -j ${sep}`);
-  });
 
   for (const endpoint of endpoints) {
     const sep = endpointChain(service, endpoint);
@@ -112,6 +146,30 @@ export function iptablesRestoreInput(
   for (const chain of stale) lines.push(`-X ${chain}`);
   lines.push('COMMIT', '');
   return lines.join('\n');
+}
+
+/**
+ * The rules of `chain` that pick one of `endpoints`: with ClientIP affinity first the `recent`
+ * checks, then `statistic --mode random` with probabilities 1/n, 1/(n-1), ..., the last one
+ * unconditional, so that every endpoint is equally likely.
+ */
+function endpointSelection(service: ServiceSpec, chain: string, endpoints: readonly Endpoint[]): string[] {
+  const name = servicePortName(service);
+  const lines: string[] = [];
+  if (service.sessionAffinity === 'ClientIP') {
+    for (const endpoint of endpoints) {
+      const sep = endpointChain(service, endpoint);
+      lines.push(
+        `-A ${chain} -m comment --comment "${name} -> ${endpointText(endpoint)}" -m recent --name ${sep} --rcheck --seconds ${service.stickySeconds} --reap -j ${sep}`,
+      );
+    }
+  }
+  endpoints.forEach((endpoint, index) => {
+    const sep = endpointChain(service, endpoint);
+    const pick = index < endpoints.length - 1 ? ` -m statistic --mode random --probability ${probability(index, endpoints.length)}` : '';
+    lines.push(`-A ${chain} -m comment --comment "${name} -> ${endpointText(endpoint)}"${pick} -j ${sep}`);
+  });
+  return lines;
 }
 
 /** Removes every rule and chain of this layout from the nat table (switching layouts, teardown). */

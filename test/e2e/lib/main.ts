@@ -1,11 +1,12 @@
 // `npm run e2e` (or `make e2e`): the test bed by hand, as root. Runs every scenario, prints what
 // the client printed in each, then the scenario table; exits 1 if any scenario failed.
 //   npm run e2e -- --only 2,4 --layout nftables --family 6
+//   npm run e2e -- --bed nodes
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { formatTable } from './table.js';
 import type { Family } from './service.js';
-import { runSuite, tableRows } from './suite.js';
+import { runSuite, tableRows, type BedKind } from './suite.js';
 import { unsupportedReason, type Layout } from './test-bed.js';
 
 function argument(name: string): string | undefined {
@@ -13,12 +14,16 @@ function argument(name: string): string | undefined {
   return index === -1 ? undefined : process.argv[index + 1];
 }
 
-const USAGE = `usage: npm run e2e [-- --only 1,2,...] [--layout iptables|nftables] [--family 4|6] [--keep-reports DIR]
+const USAGE = `usage: npm run e2e [-- --only 1,2,...] [--bed single|nodes] [--layout iptables|nftables] [--family 4|6] [--keep-reports DIR]
 Runs the end-to-end scenarios (needs root): the real client and servers in network namespaces,
-behind a client-side NAT and kube-proxy's rules, over IPv4 and IPv6 (a bed per family and layout,
-all at the same time; --family picks one), and prints each scenario's client output, the checks against
-conntrack, and a table. --keep-reports keeps each scenario's client report and
-events (NDJSON) in DIR. Exit code 0 when every scenario passed, 1 otherwise.`;
+and prints each scenario's client output, the checks against the kernel, and a table.
+  scenarios 1-8   one node behind a client-side NAT, kube-proxy's rules, over IPv4 and IPv6
+                  (a bed per family and layout, all at the same time; --family picks one)
+  scenarios 9-12  a load balancer (ECMP) in front of three nodes: a node joins or leaves the
+                  pool under externalTrafficPolicy Cluster or Local (IPv4)
+--bed nodes runs only scenarios 9-12 (--bed single only 1-8). --keep-reports keeps each
+scenario's client report and events (NDJSON) in DIR. Exit code 0 when every scenario passed,
+1 otherwise.`;
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
@@ -27,7 +32,7 @@ async function main(): Promise<number> {
     return 0;
   }
   for (let i = 0; i < args.length; i += 2) {
-    if (!['--only', '--layout', '--family', '--keep-reports'].includes(args[i]!)) {
+    if (!['--only', '--bed', '--layout', '--family', '--keep-reports'].includes(args[i]!)) {
       process.stderr.write(`e2e: unknown argument ${args[i]}\n${USAGE}\n`);
       return 2;
     }
@@ -38,10 +43,16 @@ async function main(): Promise<number> {
     return 2;
   }
   const only = argument('--only')?.split(',').map(Number);
-  if (only?.some((id) => !Number.isInteger(id) || id < 1 || id > 9)) {
-    process.stderr.write(`e2e: --only takes scenario numbers 1-9 (9: dual stack), e.g. --only 2,4\n`);
+  if (only?.some((id) => !Number.isInteger(id) || id < 1 || id > 13)) {
+    process.stderr.write(`e2e: --only takes scenario numbers 1-13 (9-12: several nodes, 13: dual stack), e.g. --only 2,4\n`);
     return 2;
   }
+  const bedArg = argument('--bed');
+  if (bedArg !== undefined && bedArg !== 'single' && bedArg !== 'nodes') {
+    process.stderr.write(`e2e: --bed must be single or nodes, not ${bedArg}\n`);
+    return 2;
+  }
+  const beds: BedKind[] | undefined = bedArg === undefined ? undefined : [bedArg];
   const layoutArg = argument('--layout');
   if (layoutArg !== undefined && layoutArg !== 'iptables' && layoutArg !== 'nftables') {
     process.stderr.write(`e2e: --layout must be iptables or nftables, not ${layoutArg}\n`);
@@ -59,6 +70,7 @@ async function main(): Promise<number> {
   const started = Date.now();
   const outcomes = await runSuite({
     ...(only ? { only } : {}),
+    ...(beds ? { beds } : {}),
     ...(layouts ? { layouts } : {}),
     ...(families ? { families } : {}),
     ...(keepReports ? { keepReports: resolve(keepReports) } : {}),

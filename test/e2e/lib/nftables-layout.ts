@@ -7,6 +7,11 @@
 // sends a source address found in an endpoint's set to that endpoint, and the endpoint chain
 // adds the address with `update`, which also restarts its timeout.
 //
+// A load balancer's address is one more `service-ips` element, jumping to the chain
+// `external-<hash>`, which applies spec.externalTrafficPolicy: `Cluster` marks the packet for
+// masquerade and goes on to the Service chain (any pod); `Local` goes to `local-<hash>`, the
+// same random choice over this node's endpoints only, without SNAT.
+//
 // Each call is one atomic transaction that converges the table, like kube-proxy's sync: `add`
 // is idempotent (so an affinity set keeps its elements across syncs), chains are flushed and
 // refilled, and the chains and sets of endpoints that went away are deleted.
@@ -46,6 +51,16 @@ export function serviceChainName(service: ServiceSpec): string {
   return `service-${hashed(serviceBase(service))}`;
 }
 
+/** Where traffic to the load balancer's address goes first, by the external traffic policy. */
+export function externalChainName(service: ServiceSpec): string {
+  return `external-${hashed(serviceBase(service))}`;
+}
+
+/** The Service's endpoints on this node only (`externalTrafficPolicy: Local`). */
+export function localChainName(service: ServiceSpec): string {
+  return `local-${hashed(serviceBase(service))}`;
+}
+
 export function endpointChainName(service: ServiceSpec, endpoint: Endpoint): string {
   return `endpoint-${hashed(endpointBase(service, endpoint))}`;
 }
@@ -77,6 +92,12 @@ export function nftablesTransaction(
     `add map ${t} service-ips { type ${words.type} . inet_proto . inet_service : verdict ; comment "ClusterIP, ExternalIP and LoadBalancer IP traffic" ; }`,
     `add chain ${t} ${svcChain}`,
   ];
+  const external = service.loadBalancerIp !== undefined && endpoints.length > 0;
+  const local = external && service.externalTrafficPolicy === 'Local';
+  const extChain = externalChainName(service);
+  const localChain = localChainName(service);
+  if (external) out.push(`add chain ${t} ${extChain}`);
+  if (local) out.push(`add chain ${t} ${localChain}`);
   for (const endpoint of endpoints) {
     out.push(`add chain ${t} ${endpointChainName(service, endpoint)}`);
     if (affinity) {
@@ -108,16 +129,26 @@ export function nftablesTransaction(
       `${ip} daddr ${service.clusterIp} ${PROTOCOL} dport ${service.port} ${ip} saddr != ${service.clusterCidr} jump mark-for-masquerade`,
     );
   }
-  if (affinity) {
-    for (const endpoint of endpoints) {
-      serviceRules.push(`${ip} saddr @${affinitySetName(service, endpoint)} goto ${endpointChainName(service, endpoint)}`);
-    }
-  }
-  if (endpoints.length > 0) {
-    const choices = endpoints.map((endpoint, index) => `${index} : goto ${endpointChainName(service, endpoint)}`).join(' , ');
-    serviceRules.push(`numgen random mod ${endpoints.length} vmap { ${choices} }`);
-  }
+  serviceRules.push(...endpointSelection(family, service, endpoints));
   refill(svcChain, serviceRules);
+  if (external && !local) {
+    // Cluster: the chosen pod may be on another node, so the reply must come back through this one.
+    refill(extChain, ['jump mark-for-masquerade', `goto ${svcChain}`]);
+  }
+  if (local) {
+    // Local: pods and the node itself are short-circuited to the whole Service; everything else
+    // (the balancer's traffic) goes to this node's endpoints with its source address kept.
+    const onNode = endpoints.filter((e) => e.local === true);
+    refill(extChain, [
+      ...(service.clusterCidr === undefined ? [] : [`${ip} saddr ${service.clusterCidr} goto ${svcChain}`]),
+      'fib saddr type local jump mark-for-masquerade',
+      `fib saddr type local goto ${svcChain}`,
+      // Without a local endpoint kube-proxy drops the rest (no-endpoint-services), and its health
+      // check takes the node out of the balancer's pool; the bed does the latter only.
+      ...(onNode.length > 0 ? [`goto ${localChain}`] : []),
+    ]);
+    refill(localChain, endpointSelection(family, service, onNode));
+  }
 
   for (const endpoint of endpoints) {
     const rules = [`${ip} saddr ${endpoint.ip} jump mark-for-masquerade`];
@@ -128,6 +159,7 @@ export function nftablesTransaction(
 
   out.push(`flush map ${t} service-ips`);
   if (endpoints.length > 0) out.push(`add element ${t} service-ips { ${service.clusterIp} . ${PROTOCOL} . ${service.port} : goto ${svcChain} }`);
+  if (external) out.push(`add element ${t} service-ips { ${service.loadBalancerIp} . ${PROTOCOL} . ${service.port} : goto ${extChain} }`);
 
   const live = new Set(endpoints.map((e) => endpointChainName(service, e)));
   const removed = new Set<string>();
@@ -141,6 +173,23 @@ export function nftablesTransaction(
   }
   out.push('');
   return out.join('\n');
+}
+
+/**
+ * The rules that pick one of `endpoints`: with ClientIP affinity first a look-up in each
+ * endpoint's set, then `numgen random mod N` over them all.
+ */
+function endpointSelection(family: Family, service: ServiceSpec, endpoints: readonly Endpoint[]): string[] {
+  const ip = familyWords(family).name;
+  const rules: string[] = [];
+  if (service.sessionAffinity === 'ClientIP') {
+    for (const endpoint of endpoints) rules.push(`${ip} saddr @${affinitySetName(service, endpoint)} goto ${endpointChainName(service, endpoint)}`);
+  }
+  if (endpoints.length > 0) {
+    const choices = endpoints.map((endpoint, index) => `${index} : goto ${endpointChainName(service, endpoint)}`).join(' , ');
+    rules.push(`numgen random mod ${endpoints.length} vmap { ${choices} }`);
+  }
+  return rules;
 }
 
 /** Removes the whole layout (switching layouts, teardown). */

@@ -24,11 +24,24 @@ export interface ServiceSpec {
    * for masquerade; when unset (no local-traffic detector), the client's address is kept.
    */
   clusterCidr?: string;
+  /**
+   * status.loadBalancer.ingress[].ip: the address a cloud load balancer delivers to the nodes
+   * unchanged (a pass-through balancer), caught by the node's rules like the cluster IP.
+   */
+  loadBalancerIp?: string;
+  /**
+   * spec.externalTrafficPolicy, for traffic to the load balancer's address: `Cluster` sends it
+   * to any endpoint and masquerades it (the pod sees the node's address); `Local` sends it only
+   * to this node's endpoints and keeps the client's address. Default Cluster.
+   */
+  externalTrafficPolicy?: 'Cluster' | 'Local';
 }
 
 export interface Endpoint {
   ip: string;
   port: number;
+  /** The endpoint runs on this node (kube-proxy's IsLocal), for `externalTrafficPolicy: Local`. */
+  local?: boolean;
 }
 
 /** `ip:port`, or `[ip]:port` for IPv6: kube-proxy's endpoint string (net.JoinHostPort). */

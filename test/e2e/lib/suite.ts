@@ -1,10 +1,14 @@
 // Builds one bed per IP family and rule layout, starts the real servers, and runs every scenario
-// that applies to them, resetting the bed in between. The beds are separate namespaces and run at
-// the same time: a scenario mostly waits for the client's run (a few seconds of real time), so
-// four beds take little longer than one. Shared by the tap test and `npm run e2e`.
+// that applies to them, resetting the bed in between; and one several-nodes bed per layout for
+// the node scenarios (IPv4). The beds are separate namespaces and run at the same time: a scenario
+// mostly waits for the client's run (a few seconds of real time), so six beds take little longer
+// than one. Shared by the tap test and `npm run e2e`.
 import { join } from 'node:path';
 import { planBed, runPrefix } from './bed-plan.js';
 import { runDualStack } from './dual-stack.js';
+import { NodesBed } from './nodes-bed.js';
+import { planNodesBed } from './nodes-plan.js';
+import { NODES, NODES_SCENARIOS, runNodesScenario, type NodesScenario } from './nodes-scenarios.js';
 import { endpointOf, resetBed, SCENARIOS, serviceFor, type Scenario, type ScenarioContext, type ScenarioOutcome } from './scenarios.js';
 import type { Family } from './service.js';
 import type { TableRow } from './table.js';
@@ -13,9 +17,16 @@ import { TestBed, type Layout } from './test-bed.js';
 /** Three endpoints, plus one pod that runs but only becomes an endpoint on scale-up. */
 const PODS = 4;
 
+/** The one-node bed (scenarios 1-8) or the several-nodes bed behind a load balancer (9-12). */
+export type BedKind = 'single' | 'nodes';
+
 export interface SuiteOptions {
   /** Only these scenario ids (all when empty). */
   only?: readonly number[];
+  /** Only these beds (both when absent). */
+  beds?: readonly BedKind[];
+  /** Narrows the node scenarios further: these ids, these layouts (the tap suite runs the cheapest one). */
+  nodes?: { only?: readonly number[]; layouts?: readonly Layout[] };
   layouts?: readonly Layout[];
   families?: readonly Family[];
   /** Called as each scenario ends (the by-hand runner prints the client's output here). */
@@ -35,6 +46,7 @@ export function plannedRuns(options: SuiteOptions = {}): PlannedRun[] {
   const layouts = options.layouts ?? ['iptables', 'nftables'];
   const families = options.families ?? [4, 6];
   const runs: PlannedRun[] = [];
+  if (!(options.beds ?? ['single']).includes('single')) return runs;
   for (const family of families) {
     for (const layout of layouts) {
       for (const scenario of SCENARIOS) {
@@ -47,13 +59,14 @@ export function plannedRuns(options: SuiteOptions = {}): PlannedRun[] {
 }
 
 /** The dual-stack scenario's number: after the single-family ones. */
-export const DUAL_STACK_ID = 9;
+export const DUAL_STACK_ID = 13;
 
 /** Whether the dual-stack scenario runs: it needs both families and the iptables layout. */
 export function dualStackPlanned(options: SuiteOptions = {}): boolean {
   const families = options.families ?? [4, 6];
   const layouts = options.layouts ?? ['iptables', 'nftables'];
   const only = options.only ?? [];
+  if (!(options.beds ?? ['single']).includes('single')) return false;
   return families.includes(4) && families.includes(6) && layouts.includes('iptables') && (only.length === 0 || only.includes(DUAL_STACK_ID));
 }
 
@@ -65,7 +78,25 @@ async function runDualStackBed(options: SuiteOptions): Promise<ScenarioOutcome[]
   return [outcome];
 }
 
-/** Every planned run, all beds at the same time; outcomes in plan order (IPv4 first, dual stack last). */
+export interface PlannedNodesRun {
+  scenario: NodesScenario;
+  layout: Layout;
+}
+
+/** The node scenarios to run: IPv4 only, in each layout asked for. */
+export function plannedNodesRuns(options: SuiteOptions = {}): PlannedNodesRun[] {
+  if (!(options.beds ?? ['nodes']).includes('nodes') || !(options.families ?? [4]).includes(4)) return [];
+  const runs: PlannedNodesRun[] = [];
+  const wanted = (id: number, only?: readonly number[]) => only === undefined || only.length === 0 || only.includes(id);
+  for (const layout of options.nodes?.layouts ?? options.layouts ?? ['iptables', 'nftables']) {
+    for (const scenario of NODES_SCENARIOS) {
+      if (wanted(scenario.id, options.only) && wanted(scenario.id, options.nodes?.only)) runs.push({ scenario, layout });
+    }
+  }
+  return runs;
+}
+
+/** Every planned run, all beds at the same time; outcomes in plan order (IPv4 first, then the node scenarios, dual stack last). */
 export async function runSuite(options: SuiteOptions = {}): Promise<ScenarioOutcome[]> {
   const runs = plannedRuns(options);
   const beds = new Map<string, PlannedRun[]>();
@@ -73,24 +104,39 @@ export async function runSuite(options: SuiteOptions = {}): Promise<ScenarioOutc
     const key = `${run.family}${run.layout[0]}`;
     beds.set(key, [...(beds.get(key) ?? []), run]);
   }
+  const nodesBeds = new Map<Layout, NodesScenario[]>();
+  for (const { scenario, layout } of plannedNodesRuns(options)) nodesBeds.set(layout, [...(nodesBeds.get(layout) ?? []), scenario]);
+  // The node beds start once the one-node beds' servers are up (or those beds gave up): twenty
+  // Node processes starting at once on a loaded 2-core machine overran the 15 s a server has to
+  // open its port, and the node beds, with fewer runs, still finish first.
+  const serversUp: Promise<void>[] = [];
+  const singleBeds = [...beds].map(([key, bedRuns]) => {
+    let up = (): void => undefined;
+    serversUp.push(new Promise<void>((resolve) => (up = resolve)));
+    return runBed(key, bedRuns, options, up);
+  });
+  const nodeBeds = [...nodesBeds].map(async ([layout, scenarios]) => {
+    await Promise.all(serversUp);
+    return runNodesBed(layout, scenarios, options);
+  });
   // Settled, not Promise.all: a failing bed must not leave the others running unawaited.
-  const results = await Promise.allSettled([
-    ...[...beds].map(([key, bedRuns]) => runBed(key, bedRuns, options)),
-    ...(dualStackPlanned(options) ? [runDualStackBed(options)] : []),
-  ]);
+  const results = await Promise.allSettled([...singleBeds, ...nodeBeds, ...(dualStackPlanned(options) ? [runDualStackBed(options)] : [])]);
   const failure = results.find((r) => r.status === 'rejected');
   if (failure !== undefined) throw failure.reason;
   return results.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
 }
 
 /** Runs `runs`, all of one family and layout, on a bed of their own named `<prefix><key>-`. */
-async function runBed(key: string, runs: readonly PlannedRun[], options: SuiteOptions): Promise<ScenarioOutcome[]> {
+async function runBed(key: string, runs: readonly PlannedRun[], options: SuiteOptions, serversUp: () => void): Promise<ScenarioOutcome[]> {
   const family = runs[0]!.family;
   const plan = planBed(`${options.prefix ?? runPrefix(process.pid)}${key}-`, PODS, family);
-  const bed = await TestBed.create(plan);
+  const bed = await TestBed.create(plan).catch((error: unknown) => {
+    serversUp();
+    throw error;
+  });
   const outcomes: ScenarioOutcome[] = [];
   try {
-    await Promise.all(plan.pods.map((pod) => bed.startServer(pod)));
+    await Promise.all(plan.pods.map((pod) => bed.startServer(pod))).finally(serversUp);
     const baseEndpoints = plan.pods.slice(0, PODS - 1).map((pod) => endpointOf(plan, pod));
     for (const { scenario, layout } of runs) {
       const context: ScenarioContext = { bed, layout, service: serviceFor(plan), baseEndpoints };
@@ -98,6 +144,23 @@ async function runBed(key: string, runs: readonly PlannedRun[], options: SuiteOp
       await resetBed(context);
       const result = await scenario.run(context);
       const outcome: ScenarioOutcome = { id: scenario.id, title: scenario.title, layout, family, ...result, pass: result.checks.every((c) => c.pass) };
+      outcomes.push(outcome);
+      options.onOutcome?.(outcome);
+    }
+  } finally {
+    await bed.destroy();
+  }
+  return outcomes;
+}
+
+/** Runs the node scenarios of one layout on a several-nodes bed of their own, named `<prefix>n<layout initial>-`. */
+async function runNodesBed(layout: Layout, scenarios: readonly NodesScenario[], options: SuiteOptions): Promise<ScenarioOutcome[]> {
+  const bed = await NodesBed.create(planNodesBed(`${options.prefix ?? runPrefix(process.pid)}n${layout[0]}-`, NODES));
+  const outcomes: ScenarioOutcome[] = [];
+  try {
+    for (const scenario of scenarios) {
+      const keepAs = options.keepReports === undefined ? undefined : join(options.keepReports, `scenario-${scenario.id}-${layout}-ipv4`);
+      const outcome = await runNodesScenario(bed, layout, scenario, keepAs);
       outcomes.push(outcome);
       options.onOutcome?.(outcome);
     }

@@ -35,8 +35,25 @@ export async function unsupportedReason(): Promise<string | undefined> {
 }
 
 /** Beds not yet destroyed, for the exit handler. */
-const liveBeds = new Set<TestBed>();
+const liveBeds = new Set<{ destroySync(): void }>();
 let exitHandlerInstalled = false;
+
+/**
+ * Builds `bed` with the exit handler watching: should the process end before destroySync() ran,
+ * the handler tears it down. On a failed build, removes what was made and rejects.
+ */
+export async function createTracked<Bed extends { destroy(): Promise<void>; destroySync(): void }>(bed: Bed, build: (bed: Bed) => Promise<void>): Promise<Bed> {
+  installExitHandler();
+  liveBeds.add(bed);
+  try {
+    await build(bed);
+  } catch (error) {
+    await bed.destroy();
+    throw error;
+  }
+  return bed;
+}
+
 
 function installExitHandler(): void {
   if (exitHandlerInstalled) return;
@@ -57,27 +74,77 @@ export interface ServerProcess {
   exited: Promise<number | null>;
 }
 
-export class TestBed {
+/**
+ * What every bed shares: the processes it started inside its namespaces, and the namespaces
+ * themselves, removed once, by destroy() or by the exit handler.
+ */
+export abstract class NamespaceBed {
   private readonly children = new Set<ChildProcess>();
+  private destroyed = false;
+
+  /** Every namespace this bed makes, so that teardown removes exactly these. */
+  protected abstract namespaces(): string[];
+
+  exec(namespace: string, argv: readonly string[], input?: string): Promise<string> {
+    return must(inNamespace(namespace, argv), input);
+  }
+
+  /** Starts `argv` inside `namespace`, tracked so that teardown kills it. */
+  spawnIn(namespace: string, argv: readonly string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+    const [command, ...args] = inNamespace(namespace, argv);
+    const child = spawn(command!, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...env } });
+    this.children.add(child);
+    child.on('exit', () => this.children.delete(child));
+    return child;
+  }
+
+  /** Removes every process and namespace of this bed. Safe to call twice. */
+  async destroy(): Promise<void> {
+    if (this.destroyed) return;
+    for (const child of this.children) child.kill('SIGKILL');
+    await Promise.all(
+      [...this.children].map((child) => (child.exitCode !== null || child.signalCode !== null ? undefined : new Promise((resolve) => child.once('exit', resolve)))),
+    );
+    this.destroySync();
+  }
+
+  /** The synchronous part of teardown, also what the exit handler runs. */
+  destroySync(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    liveBeds.delete(this);
+    for (const child of this.children) child.kill('SIGKILL');
+    for (const ns of this.namespaces()) {
+      // Processes still inside (started by us through `ip netns exec`) would keep the namespace
+      // alive; each is one of ours, found by namespace, and ended by pid.
+      for (const pid of runSyncQuietly(['ip', 'netns', 'pids', ns]).split(/\s+/).filter(Boolean)) {
+        try {
+          process.kill(Number(pid), 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      }
+      runSyncQuietly(['ip', 'netns', 'del', ns]);
+    }
+  }
+}
+
+export class TestBed extends NamespaceBed {
   private readonly servers = new Map<string, ServerProcess>();
   private layout: Layout | undefined;
   private endpoints: Endpoint[] = [];
-  private destroyed = false;
 
-  private constructor(readonly plan: BedPlan) {}
+  private constructor(readonly plan: BedPlan) {
+    super();
+  }
+
+  protected namespaces(): string[] {
+    return namespaceNames(this.plan);
+  }
 
   /** Creates namespaces, links and addresses. On failure, removes what it made and rejects. */
   static async create(plan: BedPlan): Promise<TestBed> {
-    installExitHandler();
-    const bed = new TestBed(plan);
-    liveBeds.add(bed);
-    try {
-      await bed.build();
-    } catch (error) {
-      await bed.destroy();
-      throw error;
-    }
-    return bed;
+    return createTracked(new TestBed(plan), (bed) => bed.build());
   }
 
   private async build(): Promise<void> {
@@ -134,10 +201,6 @@ export class TestBed {
     return this.family === 6 ? 'ipv6' : 'ipv4';
   }
 
-  exec(namespace: string, argv: readonly string[], input?: string): Promise<string> {
-    return must(inNamespace(namespace, argv), input);
-  }
-
   /**
    * Plain MASQUERADE keeps a socket's port when it is free; --random-fully picks a new one per
    * flow. In an IPv6 bed this is NAT66 (ip6tables), which rebinds ports the same way.
@@ -152,34 +215,20 @@ export class TestBed {
 
   /** Installs `layout` for the Service with `endpoints`, replacing the other layout if present. */
   async useLayout(layout: Layout, service: ServiceSpec, endpoints: readonly Endpoint[]): Promise<void> {
-    await this.removeLayouts();
-    const node = this.plan.nodeNamespace;
-    const { iptables, restore } = iptablesCommands(this.family);
-    if (layout === 'iptables') {
-      await this.exec(node, [restore, '--noflush'], iptablesRestoreInput(this.family, service, endpoints));
-      for (const rule of iptablesHookRules()) await this.exec(node, [iptables, '-t', 'nat', ...rule]);
-    } else {
-      await this.exec(node, ['nft', '-f', '-'], nftablesTransaction(this.family, service, endpoints));
-    }
+    await applyLayout(this, this.plan.nodeNamespace, this.family, layout, service, endpoints);
     this.layout = layout;
     this.endpoints = [...endpoints];
   }
 
   /** A kube-proxy sync: the rules now route to `endpoints`. Conntrack is not touched. */
   async syncEndpoints(service: ServiceSpec, endpoints: readonly Endpoint[]): Promise<void> {
-    const node = this.plan.nodeNamespace;
-    const stale = this.endpoints.filter((old) => !endpoints.some((e) => e.ip === old.ip && e.port === old.port));
-    const { restore } = iptablesCommands(this.family);
-    if (this.layout === 'iptables') await this.exec(node, [restore, '--noflush'], iptablesRestoreInput(this.family, service, endpoints, stale));
-    else if (this.layout === 'nftables') await this.exec(node, ['nft', '-f', '-'], nftablesTransaction(this.family, service, endpoints, stale));
-    else throw new Error('no layout installed');
+    if (this.layout === undefined) throw new Error('no layout installed');
+    await applyLayout(this, this.plan.nodeNamespace, this.family, this.layout, service, endpoints, this.endpoints);
     this.endpoints = [...endpoints];
   }
 
   async removeLayouts(): Promise<void> {
-    const node = this.plan.nodeNamespace;
-    for (const argv of iptablesFlushCommands()) await this.exec(node, [iptablesCommands(this.family).iptables, ...argv]);
-    await run(inNamespace(node, ['nft', ...nftablesDeleteCommand(this.family)]));
+    await removeLayouts(this, this.plan.nodeNamespace, this.family);
     this.layout = undefined;
     this.endpoints = [];
   }
@@ -255,58 +304,14 @@ export class TestBed {
     await run(inNamespace(this.plan.nodeNamespace, ['nft', 'delete', 'table', 'inet', LOSS_TABLE]));
   }
 
-  /** Starts `argv` inside `namespace`, tracked so that teardown kills it. */
-  spawnIn(namespace: string, argv: readonly string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-    const [command, ...args] = inNamespace(namespace, argv);
-    const child = spawn(command!, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...env } });
-    this.children.add(child);
-    child.on('exit', () => this.children.delete(child));
-    return child;
-  }
-
   /**
    * Starts the real `affinity-tester server` in the pod and waits until its UDP port is open.
    * `host` :: serves both families from one socket (the dual-stack bed).
    */
   async startServer(pod: PodPlan, host: string = this.family === 6 ? '::' : '0.0.0.0'): Promise<ServerProcess> {
-    const child = this.spawnIn(pod.namespace, [
-      process.execPath,
-      CLI_PATH,
-      'server',
-      '--pod-name',
-      pod.name,
-      '--node-name',
-      this.plan.nodeName,
-      '--host',
-      host,
-      '--port',
-      String(this.plan.servicePort),
-      '--http-port',
-      '8080',
-    ]);
-    const output: string[] = [];
-    const keep = (chunk: Buffer) => {
-      output.push(chunk.toString('utf8'));
-      if (output.length > 200) output.shift();
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    const server: ServerProcess = { pod, child, output, exited };
+    const server = await launchServer(this, pod, this.plan.nodeName, host, this.plan.servicePort);
     this.servers.set(pod.name, server);
-    await this.waitForUdpPort(pod, () => child.exitCode !== null || child.signalCode !== null, () => output.join(''));
     return server;
-  }
-
-  private async waitForUdpPort(pod: PodPlan, gone: () => boolean, log: () => string): Promise<void> {
-    const deadline = Date.now() + 15_000;
-    while (Date.now() < deadline) {
-      if (gone()) throw new Error(`server in ${pod.name} exited: ${log().trim().slice(-500)}`);
-      const listening = await this.exec(pod.namespace, ['ss', '-Hlun', `sport = :${this.plan.servicePort}`]);
-      if (listening.trim() !== '') return;
-      await sleep(50);
-    }
-    throw new Error(`server in ${pod.name} did not open UDP port ${this.plan.servicePort} within 15 s`);
   }
 
   /** Kills the pod's server the way a crash would (SIGKILL: no goodbye, the endpoint stays). */
@@ -322,37 +327,78 @@ export class TestBed {
     return [...this.servers.keys()];
   }
 
-  /** Removes every process and namespace of this bed. Safe to call twice. */
-  async destroy(): Promise<void> {
-    if (this.destroyed) return;
-    for (const child of this.children) child.kill('SIGKILL');
-    await Promise.all(
-      [...this.children].map((child) =>
-        child.exitCode !== null || child.signalCode !== null ? undefined : new Promise((resolve) => child.once('exit', resolve)),
-      ),
-    );
-    this.destroySync();
-  }
+}
 
-  /** The synchronous part of teardown, also what the exit handler runs. */
-  destroySync(): void {
-    if (this.destroyed) return;
-    this.destroyed = true;
-    liveBeds.delete(this);
-    for (const child of this.children) child.kill('SIGKILL');
-    for (const ns of namespaceNames(this.plan)) {
-      // Processes still inside (started by us through `ip netns exec`) would keep the namespace
-      // alive; each is one of ours, found by namespace, and ended by pid.
-      for (const pid of runSyncQuietly(['ip', 'netns', 'pids', ns]).split(/\s+/).filter(Boolean)) {
-        try {
-          process.kill(Number(pid), 'SIGKILL');
-        } catch {
-          // Already gone.
-        }
-      }
-      runSyncQuietly(['ip', 'netns', 'del', ns]);
-    }
+/** Where a server can be started: a process spawner and a command runner, by namespace. */
+type ServerHost = Pick<TestBed, 'spawnIn' | 'exec'>;
+
+/** Starts the real `affinity-tester server` in `pod`'s namespace and waits until its UDP port is open. */
+/** Starts the real server in `pod`, bound to `bind` (`::` or `0.0.0.0`), and waits until its UDP port is open. */
+export async function launchServer(host: ServerHost, pod: PodPlan, nodeName: string, bind: string, port: number): Promise<ServerProcess> {
+  const child = host.spawnIn(pod.namespace, [
+    process.execPath,
+    CLI_PATH,
+    'server',
+    '--pod-name',
+    pod.name,
+    '--node-name',
+    nodeName,
+    '--host',
+    bind,
+    '--port',
+    String(port),
+    '--http-port',
+    '8080',
+  ]);
+  const output: string[] = [];
+  const keep = (chunk: Buffer) => {
+    output.push(chunk.toString('utf8'));
+    if (output.length > 200) output.shift();
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`server in ${pod.name} exited: ${output.join('').trim().slice(-500)}`);
+    const listening = await host.exec(pod.namespace, ['ss', '-Hlun', `sport = :${port}`]);
+    if (listening.trim() !== '') return { pod, child, output, exited };
+    await sleep(50);
   }
+  throw new Error(`server in ${pod.name} did not open UDP port ${port} within 30 s`);
+}
+
+/** Runs commands inside a namespace (a bed's exec). */
+type NamespaceExec = Pick<TestBed, 'exec'>;
+
+/**
+ * kube-proxy's sync of `layout` in `namespace` to `endpoints`. With the `previous` endpoints of
+ * the same layout it rewrites the chains and deletes those of stale endpoints; without, it
+ * installs the layout afresh, replacing either layout present. Conntrack is not touched.
+ */
+export async function applyLayout(
+  host: NamespaceExec,
+  namespace: string,
+  family: Family,
+  layout: Layout,
+  service: ServiceSpec,
+  endpoints: readonly Endpoint[],
+  previous?: readonly Endpoint[],
+): Promise<void> {
+  if (previous === undefined) await removeLayouts(host, namespace, family);
+  const stale = (previous ?? []).filter((old) => !endpoints.some((e) => e.ip === old.ip && e.port === old.port));
+  const { iptables, restore } = iptablesCommands(family);
+  if (layout === 'iptables') {
+    await host.exec(namespace, [restore, '--noflush'], iptablesRestoreInput(family, service, endpoints, stale));
+    if (previous === undefined) for (const rule of iptablesHookRules()) await host.exec(namespace, [iptables, '-t', 'nat', ...rule]);
+  } else {
+    await host.exec(namespace, ['nft', '-f', '-'], nftablesTransaction(family, service, endpoints, stale));
+  }
+}
+
+export async function removeLayouts(host: NamespaceExec, namespace: string, family: Family): Promise<void> {
+  for (const argv of iptablesFlushCommands()) await host.exec(namespace, [iptablesCommands(family).iptables, ...argv]);
+  await run(inNamespace(namespace, ['nft', ...nftablesDeleteCommand(family)]));
 }
 
 /** Names of this run's namespaces that still exist (teardown check). */

@@ -42,12 +42,13 @@ const ms = formatMs;
 
 /**
  * `changes 0`, or the breaks by class in few columns: `exp 3 viol 1 addr 2 stuck 1` (expected
- * moves, violations, address changes, stuck sessions; `(1 now)` while one is stuck). The summary
- * spells them out.
+ * moves, violations, address changes, and stuck sessions once there are any; `(1 now)` while one
+ * is stuck), so the line keeps within 120 columns. The summary spells them out.
  */
 export function formatBreaks(b: BreakCounts): string {
   if (b.expected + b.violations + b.addressChanges + b.stuck + b.undecided === 0) return 'changes 0';
-  return `exp ${b.expected} viol ${b.violations}${b.undecided > 0 ? `+${b.undecided}?` : ''} addr ${b.addressChanges} stuck ${b.stuck}${b.stuckNow > 0 ? ` (${b.stuckNow} now)` : ''}`;
+  const stuck = b.stuck > 0 ? ` stuck ${b.stuck}${b.stuckNow > 0 ? ` (${b.stuckNow} now)` : ''}` : '';
+  return `exp ${b.expected} viol ${b.violations}${b.undecided > 0 ? `+${b.undecided}?` : ''} addr ${b.addressChanges}${stuck}`;
 }
 
 /** One line, or two (the pods under the figures) when one would be wider than STATS_LINE_WIDTH. */

@@ -37,7 +37,7 @@ t.test('affinity-tester demo shows every class: violations, expected moves, addr
   t.match(out, /demo: cleared the [12] stale flows of pod-b/);
   t.match(out, /RECOVERED after .* stuck: answered by pod-[acd] \(node-\d\) \(moved from pod-b\)/);
   t.match(out, /POD CHANGE pod-b \(node-2\) -> pod-. \(node-\d\) \(expected: pod-b deleted .* before; silent .*; stuck /);
-  t.match(out, / stats  sessions 40\/40 .* moves \d+ expected \d+ violations/);
+  t.match(out, / stats  sessions 40\/40 .* exp \d+ viol \d+ addr \d+/);
   t.match(out, /Summary \(finished after/);
   t.match(out, /\n {2}stuck {11}[12] sessions?, longest /);
   t.match(out, /FAIL: \d+ violations?: sessions moved off a pod still in the Service \(--max-violations 0\); [12] stuck sessions?: /);

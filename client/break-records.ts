@@ -1,7 +1,7 @@
 // Classified breaks as plain JSON records, for the report and the NDJSON log: pods by name and
 // node instead of identity objects, times as ISO strings, durations rounded to the microsecond as
 // the rest of the report has them. Pure.
-import type { BreakCounts, BreakFinding, PodBreakCounts } from './break-classifier.js';
+import type { BreakClassifier, BreakCounts, BreakFinding, PodBreakCounts } from './break-classifier.js';
 import type { BreakGroup } from './break-groups.js';
 import type { ServingIdentity } from './events.js';
 
@@ -79,6 +79,25 @@ export interface ReportBreaks {
   groups: BreakGroupRecord[];
   /** Findings beyond the report's cap, counted but not listed (the counts above are complete). */
   findingsOmitted: number;
+}
+
+/** The report's section: the classifier's settings and counts, and the records the run kept. */
+export function breaksReportOf(
+  classifier: Pick<BreakClassifier, 'watched' | 'settleMs' | 'stuckAfterMs' | 'watchLagMs'>,
+  counts: { total: BreakCounts; pods: PodBreakCounts[] },
+  kept: { breakFindings: BreakRecord[]; breakGroups: BreakGroupRecord[]; findingsOmitted: number },
+): ReportBreaks {
+  return {
+    watched: classifier.watched,
+    settleMs: classifier.settleMs,
+    stuckAfterMs: classifier.stuckAfterMs,
+    watchLagMs: classifier.watchLagMs,
+    totals: counts.total,
+    pods: counts.pods,
+    findings: kept.breakFindings,
+    groups: kept.breakGroups,
+    findingsOmitted: kept.findingsOmitted,
+  };
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();

@@ -22,6 +22,9 @@ export interface ReconnectPolicy {
   backoffMs: number;
 }
 
+/** Reconnect after 100 ms, doubling per failed attempt, and give up after 10 attempts in a row. */
+export const DEFAULT_RECONNECT: ReconnectPolicy = { enabled: true, maxAttempts: 10, backoffMs: 100 };
+
 /** The wait before attempt `attempt` (1-based) of a row: backoff, 2x, 4x ... at most 32x. */
 export function reconnectDelay(policy: ReconnectPolicy, attempt: number): number {
   return policy.backoffMs * 2 ** Math.min(Math.max(attempt - 1, 0), 5);

@@ -5,7 +5,7 @@ import { Option, type Command } from 'commander';
 import { UsageError } from '../common/errors.js';
 import { durationOption, integerOption } from '../common/options.js';
 import type { ReconnectPolicy } from './connection-state.js';
-import { DEFAULT_RECONNECT } from './run.js';
+import { DEFAULT_RECONNECT } from './connection-state.js';
 
 export type ProtocolChoice = 'udp' | 'tcp' | 'both';
 export const PROTOCOLS: readonly ProtocolChoice[] = ['udp', 'tcp', 'both'];

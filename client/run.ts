@@ -16,22 +16,18 @@ import { RequestEncoder } from './request-encoder.js';
 import { openEventLog, RunOutput } from './run-output.js';
 import { Scheduler } from './scheduler.js';
 import { IdentityRegistry } from './serving-identity.js';
-import { Session, type ReplyOutcome } from './session.js';
-import type { BindingResponse } from '../common/stun/codec.js';
+import { Session } from './session.js';
 import type { SessionSocket } from './session-socket.js';
-import { openSessionSockets } from './session-sockets.js';
-import { connectionLossLine, connectionStepLine, reconnectionLine } from './connection-lines.js';
-import { connectionReportOf } from './connection-report.js';
 import type { ReconnectPolicy } from './connection-state.js';
-import { openSessionConnections, type SessionConnections } from './session-connections.js';
-import { readTcpRetransmits, retransmitsBetween } from './tcp-retransmissions.js';
+import type { SessionConnections } from './session-connections.js';
+import { breaksReportOf } from './break-records.js';
 import { RunEnd } from './run-end.js';
-import { RttHistogram } from './rtt-histogram.js';
-import { kernelReceiveDrops } from './socket-drops.js';
+import type { RttHistogram } from './rtt-histogram.js';
+import { RunTimeline } from './run-timeline.js';
+import { openRunTransport } from './run-transport.js';
 import { lossPercent, PeriodTracker, podDistribution, rttSummary, totalsOf } from './stats.js';
 import type { ResolvedTarget } from './target.js';
-import { targetIndexOf, targetLabel, totalsByTarget } from './target-groups.js';
-import { TimelineRecorder, timelineSampleOf } from './timeline.js';
+import { TargetFigures } from './target-groups.js';
 import { affinityVerdictOf, type AffinityLimits, type Verdict } from './verdict.js';
 
 /**
@@ -120,8 +116,6 @@ function checkWritable(path: string, flag: string): void {
   }
 }
 
-/** Reconnect after 100 ms, doubling per failed attempt, and give up after 10 attempts in a row. */
-export const DEFAULT_RECONNECT: ReconnectPolicy = { enabled: true, maxAttempts: 10, backoffMs: 100 };
 
 export async function runClient(options: ClientRunOptions): Promise<ClientRunResult> {
   const { target, watch } = options;
@@ -154,52 +148,36 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
     (_, i) => new Session({ number: i + 1, sessionId: sessionIdOf(runId, i), timeoutMs: options.timeoutMs, identities, emit: (event) => emitter.emit('session', event) }),
   );
   const tracker = new PeriodTracker();
-  /** The RTT of the current timeline second only. */
-  const secondRtt = new RttHistogram();
   const encoder = new RequestEncoder(options.payloadSize);
   const end = new RunEnd();
-  // A run over several targets keeps each one's RTTs apart too; a single-target run keeps none.
-  const targets = [target, ...(options.extraTargets ?? [])];
-  const rttByTarget = targets.length > 1 ? targets.map(() => new RttHistogram()) : [];
-  const byTarget = () => (rttByTarget.length === 0 ? undefined : totalsByTarget(sessions, targets.length));
-  const onReply = (outcome: ReplyOutcome, response: BindingResponse, session: Session, now: number, index: number): void => {
-    if (outcome.rttMs !== undefined) {
-      tracker.recordRtt(outcome.rttMs);
-      secondRtt.record(outcome.rttMs);
-      rttByTarget[targetIndexOf(index, targets.length)]?.record(outcome.rttMs);
-      // After session.reply(), so the pod and address changes it emitted came first.
-      classifier.reply(session.number, session.identity!, now - outcome.rttMs, now);
-    }
-    if (outcome.kind === 'answered' || outcome.kind === 'reordered') end.answered();
-    output.reply(response, encoder.size);
-  };
-  const retransmitsAtStart = options.protocol === 'tcp' ? readTcpRetransmits() : undefined;
-  const connections =
-    options.protocol === 'tcp'
-      ? await openSessionConnections({
-          sessions,
-          target,
-          clock,
-          policy: options.reconnect ?? DEFAULT_RECONNECT,
-          onReply,
-          onLoss: (session, loss) => options.write(connectionLossLine(session.number, loss, options.style)),
-          onReconnection: (session, r) => options.write(reconnectionLine(session.number, r, options.style)),
-        })
-      : undefined;
-  const udp =
-    connections === undefined
-      ? await openSessionSockets({
-          sessions,
-          target,
-          ...(options.extraTargets ? { extraTargets: options.extraTargets } : {}),
-          clock,
-          recvBufferBytes: options.recvBufferBytes,
-          bindAddress: options.bindAddress,
-          onReply,
-        })
-      : undefined;
-  const sockets = connections ?? udp!;
-  options.onReady?.({ sessions, sockets: udp?.sockets ?? [], connections, get undecodable() { return sockets.undecodable; }, rtt: tracker.total, events: emitter });
+  const perTarget = new TargetFigures([target, ...(options.extraTargets ?? [])], sessions);
+  let timeline: RunTimeline | undefined;
+  const transport = await openRunTransport({
+    ...options,
+    sessions,
+    clock,
+    onReply: (outcome, response, session, now, index) => {
+      if (outcome.rttMs !== undefined) {
+        tracker.recordRtt(outcome.rttMs);
+        timeline?.rtt(outcome.rttMs);
+        perTarget.rtt(index, outcome.rttMs);
+        // After session.reply(), so the pod and address changes it emitted came first.
+        classifier.reply(session.number, session.identity!, now - outcome.rttMs, now);
+      }
+      if (outcome.kind === 'answered' || outcome.kind === 'reordered') end.answered();
+      output.reply(response, encoder.size);
+    },
+  });
+  options.onReady?.({
+    sessions,
+    sockets: transport.udpSockets,
+    connections: transport.connections,
+    get undecodable() {
+      return transport.undecodable;
+    },
+    rtt: tracker.total,
+    events: emitter,
+  });
 
   const startedAt = clock();
   output.started(options, encoder.size);
@@ -212,52 +190,33 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
       const session = sessions[index]!;
       session.expire(now);
       // A TCP session sends only on an open connection; one with a request past --timeout ends here.
-      if (connections !== undefined && !connections.ready(index, now)) return;
+      if (!transport.ready(index, now)) return;
       const sequence = session.send(now);
       classifier.sent(session.number, now);
-      sockets.send(index, encoder.encode(session.sessionId, sequence, session.tagOf(sequence)));
+      transport.send(index, encoder.encode(session.sessionId, sequence, session.tagOf(sequence)));
     },
   });
   const statsTick = (): void => {
     const now = clock();
     for (const session of sessions) session.expire(now);
     const totals = totalsOf(sessions);
-    const targetTotals = byTarget()?.map((figures, i) => ({ label: targetLabel(targets[i]!), totals: figures }));
+    const targets = perTarget.stats();
     output.stats(
-      { time: now, totals, ...tracker.next(totals), pods: podDistribution(sessions), breaks: classifier.counts().total, ...(targetTotals ? { targets: targetTotals } : {}) },
-      { socketErrors: sockets.errors, schedulingLagP99Ms: scheduler.lag.percentile(99) ?? null },
+      { time: now, totals, ...tracker.next(totals), pods: podDistribution(sessions), breaks: classifier.counts().total, ...(targets ? { targets } : {}) },
+      { socketErrors: transport.errors, schedulingLagP99Ms: scheduler.lag.percentile(99) ?? null },
     );
-    if (connections !== undefined) options.write(connectionStepLine(connections.table.step(now, connections.openPerPod()), options.style));
+    const connectionLine = transport.statsLine(now);
+    if (connectionLine !== undefined) options.write(connectionLine);
   };
-  // The report's timeline (client/timeline.ts): cumulative totals and the gauges of the moment,
-  // on every whole second of the run's clock. Ticking on the second, not every 1000 ms from the
-  // start, keeps each tick's interval inside one second: a tick late by a few ms still files under
-  // the second that just ended, where a tick near mid-second could file two seconds under one.
-  const timeline = new TimelineRecorder(startedAt);
-  const timelineTick = (now: number): void => {
-    for (const session of sessions) session.expire(now);
-    const counts = classifier.counts().total;
-    const sample = timelineSampleOf(totalsOf(sessions), podDistribution(sessions), rttSummary(secondRtt), counts.stuckNow);
-    secondRtt.reset();
-    // Cumulative breaks by class; the recorder keeps per-second differences.
-    sample.classes = { expected: counts.expected, violation: counts.violations, 'address-change': counts.addressChanges, stuck: counts.stuck };
-    timeline.record(now, sample);
-  };
+  timeline = new RunTimeline(startedAt, sessions, () => classifier.counts().total, clock);
   scheduler.start(startedAt);
+  timeline.start();
   const statsTimer = setInterval(statsTick, options.statsIntervalMs);
   const breakTimer = setInterval(() => {
     const now = clock();
     classifier.tick(now);
     output.breakTick(now);
   }, BREAK_TICK_MS);
-  let timelineTimer: NodeJS.Timeout | undefined;
-  const nextTimelineTick = (): void => {
-    timelineTimer = setTimeout(() => {
-      timelineTick(clock());
-      nextTimelineTick();
-    }, 1000 - (clock() % 1000));
-  };
-  nextTimelineTick();
 
   let interrupted = await end.until(options.durationMs, options.signal);
   scheduler.stop();
@@ -269,23 +228,17 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
     interrupted = await end.untilAnswered(inFlight, options.timeoutMs, options.signal);
   }
   clearInterval(statsTimer);
-  clearTimeout(timelineTimer);
-  const endedAt = clock();
   clearInterval(breakTimer);
+  const endedAt = clock();
   for (const session of sessions) session.finish(endedAt);
   classifier.finish(endedAt);
   output.breakEnd();
-  const breaks = classifier.counts();
-  // The last, partial second (after finish(), so the timeline adds up to the report's totals).
-  timelineTick(endedAt);
-  const clientSocketDrops = udp === undefined ? undefined : kernelReceiveDrops(udp.sockets.map((s) => s.localPort));
-  const localPorts = connections?.localPorts ?? udp!.sockets.map((s) => s.localPort);
-  sockets.close();
-  if (connections !== undefined) for (const state of connections.states) state.finish(endedAt);
+  // After finish(), so the timeline adds up to the report's totals.
+  timeline.stop(endedAt);
+  const transportEnd = transport.close(endedAt);
 
   const totals = totalsOf(sessions);
-  const targetTotals = byTarget();
-  const { limits } = options;
+  const breaks = classifier.counts();
   const verdict = affinityVerdictOf(
     {
       lossPercent: lossPercent(totals.lost, totals.sent, totals.pending),
@@ -295,53 +248,33 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
       podChanges: totals.podChanges,
       addressChanges: totals.addressChanges,
     },
-    limits,
+    options.limits,
   );
+  const targets = perTarget.report();
   const report = buildReport({
     mode: options.mode ?? 'client',
     startedAt,
     endedAt,
     interrupted,
     target: { host: target.host, address: target.address, port: target.port },
-    ...(targetTotals
-      ? {
-          targets: targets.map((t, i) => ({
-            target: { host: t.host, address: t.address, port: t.port, family: t.family, endpoint: t.endpoint },
-            totals: targetTotals[i]!,
-            rtt: rttSummary(rttByTarget[i]!),
-          })),
-        }
-      : {}),
+    ...(targets ? { targets } : {}),
     settings: { ...options, stuckAfterMs: classifier.stuckAfterMs },
     verdict,
     verdictNote: options.verdictNote,
     totals,
     rtt: rttSummary(tracker.total),
     scheduling: reportSchedulingOf(scheduler.lag, scheduler.skipped),
-    clientSocketDrops,
-    socketErrors: sockets.errors,
+    clientSocketDrops: transportEnd.clientSocketDrops,
+    socketErrors: transport.errors,
     sessions,
-    localPorts,
+    localPorts: transportEnd.localPorts,
     identities: identities.all(),
     events: output.reportEvents,
     eventsOmitted: output.eventsOmitted,
     protocol: options.protocol ?? 'udp',
-    connections:
-      connections === undefined
-        ? undefined
-        : connectionReportOf({ sessions, states: connections.states, table: connections.table, retransmissions: retransmitsBetween(retransmitsAtStart, readTcpRetransmits()) }),
+    connections: transportEnd.connections,
     cluster: { watched: watch !== undefined, events: watch?.events().map(reportClusterEventOf) ?? [], attributions: output.attributions },
-    breaks: {
-      watched: classifier.watched,
-      settleMs: classifier.settleMs,
-      stuckAfterMs: classifier.stuckAfterMs,
-      watchLagMs: classifier.watchLagMs,
-      totals: breaks.total,
-      pods: breaks.pods,
-      findings: output.breakFindings,
-      groups: output.breakGroups,
-      findingsOmitted: output.findingsOmitted,
-    },
+    breaks: breaksReportOf(classifier, breaks, output),
     timeline: timeline.toReport(),
   });
   const reportError = options.reportFile === undefined ? undefined : writeReport(options.reportFile, report);

@@ -1,0 +1,118 @@
+// How a run's sessions reach the target: one UDP socket each (client/session-sockets.ts), or one
+// long-lived TCP connection each (client/session-connections.ts, --protocol tcp). The lifecycle in
+// run.ts sees one shape; what only TCP has (connections per pod, retransmissions) stays here.
+import type { ChalkInstance } from 'chalk';
+import type { Clock } from '../common/clock.js';
+import type { BindingResponse } from '../common/stun/codec.js';
+import { connectionLossLine, connectionStepLine, reconnectionLine } from './connection-lines.js';
+import { connectionReportOf, type ReportConnections } from './connection-report.js';
+import { DEFAULT_RECONNECT, type ReconnectPolicy } from './connection-state.js';
+import type { ReplyOutcome, Session } from './session.js';
+import { openSessionConnections, type SessionConnections } from './session-connections.js';
+import type { SessionSocket } from './session-socket.js';
+import { openSessionSockets } from './session-sockets.js';
+import { kernelReceiveDrops } from './socket-drops.js';
+import type { ResolvedTarget } from './target.js';
+import { readTcpRetransmits, retransmitsBetween } from './tcp-retransmissions.js';
+
+export interface RunTransportOptions {
+  protocol?: 'udp' | 'tcp';
+  sessions: readonly Session[];
+  target: ResolvedTarget;
+  extraTargets?: readonly ResolvedTarget[];
+  clock: Clock;
+  recvBufferBytes?: number;
+  bindAddress?: string;
+  reconnect?: ReconnectPolicy;
+  write: (line: string) => void;
+  style: ChalkInstance;
+  onReply: (outcome: ReplyOutcome, response: BindingResponse, session: Session, now: number, index: number) => void;
+}
+
+/** What the report needs of the transport once it is closed. */
+export interface TransportEnd {
+  clientSocketDrops: number | undefined;
+  localPorts: readonly (number | undefined)[];
+  connections?: ReportConnections;
+}
+
+export interface RunTransport {
+  /** UDP only: the sockets (for tests and the live view). */
+  readonly udpSockets: readonly SessionSocket[];
+  readonly connections?: SessionConnections;
+  readonly undecodable: number;
+  readonly errors: Readonly<Record<string, number>>;
+  /** Whether session `index` may send now: over TCP only on an open connection. */
+  ready(index: number, now: number): boolean;
+  send(index: number, message: Buffer): void;
+  /** TCP: the stats tick's line of connections lost and reconnected per pod. */
+  statsLine(now: number): string | undefined;
+  close(endedAt: number): TransportEnd;
+}
+
+export async function openRunTransport(options: RunTransportOptions): Promise<RunTransport> {
+  const { sessions, target, clock, onReply, write, style } = options;
+  if (options.protocol === 'tcp') {
+    const retransmitsAtStart = readTcpRetransmits();
+    const connections = await openSessionConnections({
+      sessions,
+      target,
+      clock,
+      policy: options.reconnect ?? DEFAULT_RECONNECT,
+      onReply,
+      onLoss: (session, loss) => write(connectionLossLine(session.number, loss, style)),
+      onReconnection: (session, r) => write(reconnectionLine(session.number, r, style)),
+    });
+    return {
+      udpSockets: [],
+      connections,
+      get undecodable() {
+        return connections.undecodable;
+      },
+      get errors() {
+        return connections.errors;
+      },
+      ready: (index, now) => connections.ready(index, now),
+      send: (index, message) => connections.send(index, message),
+      statsLine: (now) => connectionStepLine(connections.table.step(now, connections.openPerPod()), style),
+      close: (endedAt) => {
+        connections.close();
+        for (const state of connections.states) state.finish(endedAt);
+        const retransmissions = retransmitsBetween(retransmitsAtStart, readTcpRetransmits());
+        return {
+          clientSocketDrops: undefined,
+          localPorts: connections.localPorts,
+          connections: connectionReportOf({ sessions, states: connections.states, table: connections.table, retransmissions }),
+        };
+      },
+    };
+  }
+  const udp = await openSessionSockets({
+    sessions,
+    target,
+    ...(options.extraTargets ? { extraTargets: options.extraTargets } : {}),
+    clock,
+    recvBufferBytes: options.recvBufferBytes,
+    bindAddress: options.bindAddress,
+    onReply,
+  });
+  return {
+    udpSockets: udp.sockets,
+    get undecodable() {
+      return udp.undecodable;
+    },
+    get errors() {
+      return udp.errors;
+    },
+    ready: () => true,
+    send: (index, message) => udp.send(index, message),
+    statsLine: () => undefined,
+    close: () => {
+      const localPorts = udp.sockets.map((s) => s.localPort);
+      // Read before closing: the kernel's drop counters go with the sockets.
+      const clientSocketDrops = kernelReceiveDrops(localPorts);
+      udp.close();
+      return { clientSocketDrops, localPorts };
+    },
+  };
+}

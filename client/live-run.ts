@@ -2,6 +2,7 @@
 // totals and RTT histogram the report is built from, never a count of their own. The one thing
 // kept here is the time of the last break, taken from the sessions' own events.
 import type { Clock } from '../common/clock.js';
+import type { BreakCounts } from './break-classifier.js';
 import type { ClientEvents, TypedEmitter } from './events.js';
 import type { RttHistogram } from './rtt-histogram.js';
 import { podDistribution, totalsOf, type PodShare, type SessionFigures, type Totals } from './stats.js';
@@ -14,6 +15,8 @@ export interface LiveSource {
   readonly sessions: readonly SessionFigures[];
   readonly rtt: RttHistogram;
   readonly events: TypedEmitter<ClientEvents>;
+  /** The affinity verdict's counts so far (break-classifier.ts); absent in runs without it. */
+  readonly breaks?: () => BreakCounts;
 }
 
 export interface LiveFigures {
@@ -23,6 +26,8 @@ export interface LiveFigures {
   stuck: number;
   /** The last pod or address change; undefined before the first. */
   lastBreakAt: number | undefined;
+  /** The breaks by class so far, where the run classifies them. */
+  breaks?: BreakCounts;
 }
 
 /**
@@ -64,7 +69,16 @@ export class LiveRun {
     if (this.cached === undefined) {
       const now = this.clock();
       const { sessions } = this.source;
-      this.cached = { now, totals: totalsOf(sessions), pods: podDistribution(sessions), stuck: stuckSessions(sessions, now), lastBreakAt: this.lastBreakAt };
+      const breaks = this.source.breaks?.();
+      this.cached = {
+        now,
+        totals: totalsOf(sessions),
+        pods: podDistribution(sessions),
+        // The classifier's own figure when there is one, so the gauge agrees with the report.
+        stuck: breaks?.stuckNow ?? stuckSessions(sessions, now),
+        lastBreakAt: this.lastBreakAt,
+        ...(breaks ? { breaks } : {}),
+      };
       setImmediate(() => {
         this.cached = undefined;
       });

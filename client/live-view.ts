@@ -71,8 +71,9 @@ function newPainter(io: CommandIo, live: () => LiveRun | undefined, durationMs: 
     render: (width) => {
       const run = live();
       if (run === undefined) return '';
-      const { now, totals, pods, lastBreakAt } = run.figures();
-      return statusLine({ ...totals, startedAt: run.startedAt, durationMs, pods, lastBreakAt }, width, now);
+      const { now, totals, pods, lastBreakAt, breaks } = run.figures();
+      const changeClasses = breaks === undefined ? undefined : { exp: breaks.expected, viol: breaks.violations, addr: breaks.addressChanges, stuck: breaks.stuck };
+      return statusLine({ ...totals, startedAt: run.startedAt, durationMs, pods, lastBreakAt, ...(changeClasses ? { changeClasses } : {}) }, width, now);
     },
   });
 }

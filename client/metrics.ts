@@ -10,6 +10,19 @@ export const CLIENT_METRIC_PREFIX = 'affinity_tester_client_';
 /** The `class` label of changes until the break classifier's classes are fed in. */
 export const UNCLASSIFIED = 'unclassified';
 
+/**
+ * Pod changes as expected moves and violations, address changes on the same pod or with a move,
+ * from the run's classifier; what it has not decided yet (or a run without it) is unclassified.
+ */
+export function changesByClass(f: LiveFigures, field: 'podChanges' | 'addressChanges'): Record<string, number> {
+  const b = f.breaks;
+  if (b === undefined) return { [UNCLASSIFIED]: f.totals[field] };
+  if (field === 'podChanges') {
+    return { expected: b.expected, violation: b.violations, [UNCLASSIFIED]: Math.max(0, f.totals.podChanges - b.expected - b.violations) };
+  }
+  return { 'same-pod': b.samePodAddressChanges, 'with-move': b.addressChanges - b.samePodAddressChanges, [UNCLASSIFIED]: Math.max(0, f.totals.addressChanges - b.addressChanges) };
+}
+
 /** RTT histogram bounds in seconds (Prometheus' unit), from loopback to a far region. */
 export const RTT_BUCKETS_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
@@ -63,7 +76,8 @@ export function createClientMetrics(live: () => LiveRun | undefined, options: { 
       collect() {
         const f = figures();
         this.reset();
-        if (f) this.inc({ class: UNCLASSIFIED }, f.totals[field]);
+        if (f === undefined) return;
+        for (const [name, n] of Object.entries(changesByClass(f, field))) if (n > 0) this.inc({ class: name }, n);
       },
     });
   }

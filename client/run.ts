@@ -8,7 +8,7 @@ import { monotonicClock, type Clock } from '../common/clock.js';
 import type { ClusterWatch } from '../common/cluster-events.js';
 import { SetupError } from '../common/errors.js';
 import { newRunId, sessionIdOf } from '../common/stun/transaction-id.js';
-import { BreakClassifier, settleWindowMs } from './break-classifier.js';
+import { BreakClassifier, settleWindowMs, type BreakCounts } from './break-classifier.js';
 import { TypedEmitter, type ClientEvents } from './events.js';
 import { checkDescriptors } from './file-descriptors.js';
 import { buildReport, reportClusterEventOf, reportSchedulingOf, writeReport, type ClientReport } from './report.js';
@@ -95,6 +95,8 @@ export interface RunningClient {
   readonly rtt: RttHistogram;
   /** The run's events, for live views that follow them (the status line's last break). */
   readonly events: TypedEmitter<ClientEvents>;
+  /** The affinity verdict's counts so far. */
+  readonly breaks: () => BreakCounts;
 }
 
 export interface ClientRunResult {
@@ -177,6 +179,7 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
     },
     rtt: tracker.total,
     events: emitter,
+    breaks: () => classifier.counts().total,
   });
 
   const startedAt = clock();

@@ -1,7 +1,8 @@
 import t from 'tap';
 import { TypedEmitter, type ClientEvents } from '../../client/events.js';
 import { LiveRun } from '../../client/live-run.js';
-import { createClientMetrics } from '../../client/metrics.js';
+import { changesByClass, createClientMetrics } from '../../client/metrics.js';
+import type { LiveFigures } from '../../client/live-run.js';
 import { RttHistogram } from '../../client/rtt-histogram.js';
 import { IdentityRegistry } from '../../client/serving-identity.js';
 import { emptyCounters } from '../../client/session.js';
@@ -80,4 +81,13 @@ t.test('the series of a pod that serves no session any more are gone at the next
   await new Promise(setImmediate);
   const perPod = (await series(metrics)).filter((line) => line.includes('sessions_per_pod'));
   t.strictSame(perPod, ['affinity_tester_client_sessions_per_pod{pod="pod-b",node="node-2"} 2']);
+});
+
+t.test('changesByClass() splits pod changes into expected and violation, address changes by same pod or with a move, the rest unclassified', async (t) => {
+  const figures = (breaks?: LiveFigures['breaks']): LiveFigures =>
+    ({ now: 0, totals: { podChanges: 10, addressChanges: 6 } as LiveFigures['totals'], pods: [], stuck: 0, lastBreakAt: undefined, ...(breaks ? { breaks } : {}) });
+  t.same(changesByClass(figures(), 'podChanges'), { unclassified: 10 }, 'a run without the classifier');
+  const breaks = { expected: 6, violations: 3, inferred: 0, addressChanges: 5, samePodAddressChanges: 2, stuck: 0, stuckNow: 0, longestStuckMs: 0, undecided: 1 };
+  t.same(changesByClass(figures(breaks), 'podChanges'), { expected: 6, violation: 3, unclassified: 1 }, 'one move not decided yet');
+  t.same(changesByClass(figures(breaks), 'addressChanges'), { 'same-pod': 2, 'with-move': 3, unclassified: 1 });
 });

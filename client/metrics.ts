@@ -77,7 +77,7 @@ export function createClientMetrics(live: () => LiveRun | undefined, options: { 
         const f = figures();
         this.reset();
         if (f === undefined) return;
-        for (const [name, n] of Object.entries(changesByClass(f, field))) if (n > 0) this.inc({ class: name }, n);
+        for (const [name, n] of Object.entries(changesByClass(f, field))) this.inc({ class: name }, n);
       },
     });
   }

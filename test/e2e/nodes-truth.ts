@@ -77,4 +77,6 @@ t.test('reportedClasses() counts the verdict classes the events carry, and is un
   t.equal(reportedClasses({ events: faithful }), undefined);
   const classed: Event[] = ['violation', 'violation', 'expected'].map((name) => Object.assign({ ...faithful[0]! }, { class: name }));
   t.equal(reportedClasses({ events: classed }), 'violation 2, expected 1');
+  const findings = [{ type: 'move', class: 'violation' }, { type: 'address-change', class: 'with-pod-change' }, { type: 'move', class: 'violation' }];
+  t.equal(reportedClasses({ events: faithful, breaks: { findings } }), 'violation 2', 'moves from the breaks section');
 });

@@ -230,7 +230,7 @@ export async function runNodesScenario(bed: NodesBed, layout: Layout, scenario: 
     same("reported address changes equal the kernel's", report.totals.addressChanges, truth.addressChanges),
     ...scenario.checks(nodesRun),
   ];
-  const classes = reportedClasses(report);
+  const classes = reportedClasses(report as typeof report & { breaks?: { findings: { type: string; class?: string }[] } });
   return {
     id: scenario.id,
     title: scenario.title,

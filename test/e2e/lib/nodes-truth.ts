@@ -96,14 +96,15 @@ export function nodesTruth(input: NodesTruthInput): NodesTruth {
 }
 
 /**
- * The affinity verdict's classes the client gave its breaks (issue 9: `violation`, `expected`),
- * counted from the events that carry one, e.g. `violation 7, expected 3`; undefined when the
- * client's report has none (a client from before the verdict).
+ * The affinity verdict's classes the client gave its moves (issue 9: `violation`, `expected`),
+ * from the report's `breaks` section (or events that carry a class), e.g. `violation 7,
+ * expected 3`; undefined when the client's report has none (a client from before the verdict).
  */
-export function reportedClasses(report: Pick<ReportView, 'events'>): string | undefined {
+export function reportedClasses(report: Pick<ReportView, 'events'> & { breaks?: { findings: readonly { type: string; class?: string }[] } }): string | undefined {
   const counts = new Map<string, number>();
-  for (const event of report.events as readonly { class?: unknown }[]) {
-    if (typeof event.class === 'string') counts.set(event.class, (counts.get(event.class) ?? 0) + 1);
+  const classed = report.breaks?.findings.filter((f) => f.type === 'move') ?? (report.events as readonly { class?: unknown }[]);
+  for (const item of classed) {
+    if (typeof item.class === 'string') counts.set(item.class, (counts.get(item.class) ?? 0) + 1);
   }
   return counts.size === 0 ? undefined : [...counts].map(([name, count]) => `${name} ${count}`).join(', ');
 }

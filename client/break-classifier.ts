@@ -200,6 +200,11 @@ interface Judgement {
   answeredAfter?: number;
 }
 
+/** No break yet: the classifier's starting counts (and a base for tests' fixtures). */
+export function emptyBreakCounts(): BreakCounts {
+  return { expected: 0, violations: 0, inferred: 0, addressChanges: 0, samePodAddressChanges: 0, stuck: 0, stuckNow: 0, longestStuckMs: 0, undecided: 0 };
+}
+
 export class BreakClassifier {
   readonly watched: boolean;
   readonly settleMs: number;
@@ -222,17 +227,7 @@ export class BreakClassifier {
   /** When the latest request the Service answered, of any session, was sent. */
   private latestSentAt = -Infinity;
   private pending: PendingMove[] = [];
-  private readonly total: BreakCounts = {
-    expected: 0,
-    violations: 0,
-    inferred: 0,
-    addressChanges: 0,
-    samePodAddressChanges: 0,
-    stuck: 0,
-    stuckNow: 0,
-    longestStuckMs: 0,
-    undecided: 0,
-  };
+  private readonly total: BreakCounts = emptyBreakCounts();
 
   constructor(options: BreakClassifierOptions) {
     this.watched = options.watched;

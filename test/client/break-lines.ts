@@ -1,6 +1,6 @@
 import t from 'tap';
 import { Chalk } from 'chalk';
-import type { BreakCounts, MoveFinding, PodBreakCounts } from '../../client/break-classifier.js';
+import { emptyBreakCounts, type BreakCounts, type MoveFinding, type PodBreakCounts } from '../../client/break-classifier.js';
 import { breakFindingLine, breakGroupLine, breakSummaryLines, podBreaksText } from '../../client/break-lines.js';
 import { endpointRemoved, podA, podB, podC, scaleDownGroup } from '../fixtures/break-sim.js';
 
@@ -26,15 +26,7 @@ function move(fields: Partial<MoveFinding> = {}): MoveFinding {
 }
 
 const counts = (fields: Partial<BreakCounts> = {}): BreakCounts => ({
-  expected: 0,
-  violations: 0,
-  inferred: 0,
-  addressChanges: 0,
-  samePodAddressChanges: 0,
-  stuck: 0,
-  stuckNow: 0,
-  longestStuckMs: 0,
-  undecided: 0,
+  ...emptyBreakCounts(),
   ...fields,
 });
 

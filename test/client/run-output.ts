@@ -5,7 +5,7 @@ import type { ClusterEvent, ClusterWatch } from '../../common/cluster-events.js'
 import { encodeTransactionId } from '../../common/stun/transaction-id.js';
 import { LOSS_BURST_LINES_PER_PERIOD, RunOutput, formatSetting, type EventLog } from '../../client/run-output.js';
 import type { SessionEvent } from '../../client/events.js';
-import type { BreakFinding, MoveFinding } from '../../client/break-classifier.js';
+import { emptyBreakCounts, type BreakFinding, type MoveFinding } from '../../client/break-classifier.js';
 import { IdentityRegistry } from '../../client/serving-identity.js';
 import { periodOf, totalsOf } from '../../client/stats.js';
 import type { StatsSnapshot } from '../../client/stats-line.js';
@@ -38,7 +38,7 @@ function setUp(options: { watch?: ClusterWatch; maxLossPercent?: number; style?:
 
 const burst = (session: number, time = T0): SessionEvent => ({ type: 'loss-burst', time, session, consecutive: 3, silentMs: 3000 });
 
-const NO_BREAKS = { expected: 0, violations: 0, inferred: 0, addressChanges: 0, samePodAddressChanges: 0, stuck: 0, stuckNow: 0, longestStuckMs: 0, undecided: 0 };
+const NO_BREAKS = emptyBreakCounts();
 
 function snapshot(time: number, sent: number, timedOut: number): StatsSnapshot {
   const totals = { ...totalsOf([]), sent, timedOut };

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { Chalk } from 'chalk';
 import { formatBreaks, formatDistribution, STATS_LINE_WIDTH, statsLine, type StatsSnapshot } from '../../client/stats-line.js';
-import type { BreakCounts } from '../../client/break-classifier.js';
+import { emptyBreakCounts, type BreakCounts } from '../../client/break-classifier.js';
 import { periodOf, totalsOf, type PodShare, type SessionFigures } from '../../client/stats.js';
 import { emptyCounters } from '../../client/session.js';
 
@@ -12,7 +12,7 @@ function session(counters: Partial<SessionFigures['counters']>, lost = 0): Sessi
   return { lost, pending: 0, identity: undefined, counters: { ...emptyCounters(), firstSentAt: 1, establishedAt: 1, ...counters } };
 }
 
-const breaks = (b: Partial<BreakCounts> = {}): BreakCounts => ({ expected: 0, violations: 0, inferred: 0, addressChanges: 0, samePodAddressChanges: 0, stuck: 0, stuckNow: 0, longestStuckMs: 0, undecided: 0, ...b });
+const breaks = (b: Partial<BreakCounts> = {}): BreakCounts => ({ ...emptyBreakCounts(), ...b });
 
 function snapshot(sessions: SessionFigures[], pods: PodShare[], counts: BreakCounts = breaks()): StatsSnapshot {
   const totals = totalsOf(sessions);

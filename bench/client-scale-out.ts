@@ -61,7 +61,7 @@ async function main(): Promise<void> {
       ),
     ),
   );
-  const serverDrops = kernelReceiveDrops([port]);
+  const serverDrops = kernelReceiveDrops([{ address: '127.0.0.1', port }]);
   server.kill('SIGTERM');
   await waitForExit(server);
 

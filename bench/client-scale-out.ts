@@ -18,20 +18,19 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DESCRIPTOR_MARGIN, descriptorLimit } from '../client/file-descriptors.js';
 import type { ClientReport } from '../client/report.js';
 import { kernelReceiveDrops, parseUdpDrops } from '../client/socket-drops.js';
 import { PACKAGE_ROOT } from '../common/version.js';
 import { freePort, waitForExit } from './local-processes.js';
+import { CHROMIUM, openReportInChromium } from './report-in-chromium.js';
 import { renderCharts } from '../report/charts.js';
 import { renderHtml } from '../report/html.js';
 import { mergeReports } from '../report/merge.js';
 
 const CLI = join(PACKAGE_ROOT, 'dist', 'cli', 'affinity-tester.js');
 const SERVER_ADDRESS = '127.0.0.1';
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHARTS = ['timeline', 'pods', 'rtt'];
 
 const { values } = parseArgs({
@@ -80,33 +79,6 @@ async function serverBound(port: number): Promise<boolean> {
 
 /** Mark groups with something drawn in them (one pod's area is one). */
 const svgMarks = (svg: string): number => (svg.match(/<g class="mark-[a-z]+ role-mark [^"]*"[^>]*>\s*<(path|line|text|rect)[ >]/g) ?? []).length;
-
-/** Opens the page in headless Chromium: per chart its drawn size and mark groups, and every URL the page asked for. */
-async function openInChromium(page: string): Promise<{ charts: { name: string | null; width: number; height: number; marks: number }[]; requests: string[]; loadMs: number }> {
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'], timeout: 60_000 });
-  try {
-    const tab = await browser.newPage({ viewport: { width: 1100, height: 900 } });
-    const url = pathToFileURL(page).href;
-    const requests: string[] = [];
-    tab.on('request', (request) => requests.push(request.url()));
-    await tab.route('**/*', (route) => (route.request().url() === url ? route.continue() : route.abort()));
-    const started = Date.now();
-    await tab.goto(url, { waitUntil: 'load', timeout: 120_000 });
-    const loadMs = Date.now() - started;
-    const charts = await tab.$$eval('figure[data-chart]', (figures) =>
-      figures.map((figure) => {
-        const svg = figure.querySelector('svg');
-        const box = svg?.getBoundingClientRect();
-        const marks = [...(svg?.querySelectorAll('g.role-mark') ?? [])].filter((g) => g.querySelector('path, line, rect, text') !== null).length;
-        return { name: figure.getAttribute('data-chart'), width: Math.round(box?.width ?? 0), height: Math.round(box?.height ?? 0), marks };
-      }),
-    );
-    return { charts, requests, loadMs };
-  } finally {
-    await browser.close();
-  }
-}
 
 async function main(): Promise<number> {
   const total = Number(values.sessions);
@@ -186,7 +158,8 @@ async function main(): Promise<number> {
   let rendered = figures.length === CHARTS.length && figures.every((f, i) => f.name === CHARTS[i] && f.marks >= 1);
   console.log(`merged HTML        ${(html.length / 1024).toFixed(0)} kB in ${renderSeconds.toFixed(1)} s, breaks table ${Math.max(0, (html.slice(html.indexOf('<h2>Breaks'), html.indexOf('<h2>Pods')).match(/<tr>/g) ?? []).length - 1)} rows; charts ${figures.map((f) => `${f.name} ${f.marks} marks`).join(', ') || 'none'}`);
   if (existsSync(CHROMIUM)) {
-    const opened = await openInChromium(page);
+    const opened = await openReportInChromium(page);
+    await opened.browser.close();
     const drawn = opened.charts.every((c) => c.width > 500 && c.height > 100 && c.marks >= 1) && opened.charts.length === CHARTS.length;
     const offline = opened.requests.length === 1;
     rendered &&= drawn && offline;

@@ -87,7 +87,7 @@ export function mergeTimelines(timelines: readonly ReportTimeline[]): ReportTime
       own.set(target.start, seen === undefined ? { ...b, at: new Date(target.start).toISOString(), seconds: target.seconds } : foldLater(seen, b, target.seconds));
     }
     const last = Math.max(...own.keys());
-    return { own, end: last + own.get(last)!.seconds * 1000 };
+    return { own, end: own.size === 0 ? last : last + own.get(last)!.seconds * 1000 };
   });
   const starts = [...new Set(clients.flatMap(({ own }) => [...own.keys()]))].sort((a, b) => a - b);
   // Each client's latest bucket so far, walking the starts in order.

@@ -197,4 +197,5 @@ t.test('mergeTimelines() carries a client\'s gauges over a second it has no buck
     'counters add up to the clients\' totals',
   );
   t.equal(merged.buckets[2]!.rttP50Ms, 1, 'a gap has no RTT of its own');
+  t.same(mergeTimelines([ownA, { buckets: [] }])!.buckets.map((x) => x.active), [10, 10, 10, 10, 10], 'a client that never recorded a second adds nothing');
 });

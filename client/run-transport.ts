@@ -110,7 +110,7 @@ export async function openRunTransport(options: RunTransportOptions): Promise<Ru
     close: () => {
       const localPorts = udp.sockets.map((s) => s.localPort);
       // Read before closing: the kernel's drop counters go with the sockets.
-      const clientSocketDrops = kernelReceiveDrops(localPorts);
+      const clientSocketDrops = kernelReceiveDrops(udp.sockets.map((s) => ({ address: s.localAddress, port: s.localPort })));
       udp.close();
       return { clientSocketDrops, localPorts };
     },

@@ -19,6 +19,8 @@ export interface SessionSocketOptions {
 }
 
 export interface SessionSocket {
+  /** The local address once connected: the bound one, or the one the route picked for a wildcard. */
+  readonly localAddress: string;
   readonly localPort: number;
   send(datagram: Buffer): void;
   close(): void;
@@ -49,9 +51,10 @@ export async function openSessionSocket(options: SessionSocketOptions): Promise<
   }
   socket.on('message', options.onMessage);
   socket.on('error', options.onError);
-  const localPort = socket.address().port;
+  const { address: localAddress, port: localPort } = socket.address();
   let open = true;
   return {
+    localAddress,
     localPort,
     socket,
     send(datagram) {

@@ -36,25 +36,41 @@ function table(headers: string[], rows: string[][], numeric: ReadonlySet<number>
   return `<table>\n${head}\n${body}\n</table>`;
 }
 
-function causesOf(event: ReportEvent, attributions: readonly Attribution[]): string {
-  const attribution = attributions.find((a) => a.session === event.session && a.type === event.type && a.time === event.time);
+/**
+ * Rows of the breaks table at most. A merged run of 100,000 sessions can have tens of thousands
+ * of breaks; a page with that many rows takes seconds to lay out and cannot be read anyway. The
+ * heading keeps the exact count and the JSON report lists them all.
+ */
+export const MAX_BREAK_ROWS = 1000;
+
+const attributionKey = (a: { session: number | null; type: string; time: string }): string => `${a.session} ${a.type} ${a.time}`;
+
+function causesText(attribution: Attribution | undefined): string {
   if (attribution === undefined) return '';
   return attribution.causes.map((c) => `${escapeHtml(c.text)} (${formatDuration(c.beforeMs)} before)`).join('<br>');
 }
 
+/** The first MAX_BREAK_ROWS breaks by time (a report's events are in time order; merging sorts them). */
 function breaksTable(report: ClientReport): string {
-  const rows = report.events.map((e: ClassifiedEvent) => [
+  if (report.events.length === 0 && report.eventsOmitted === 0) return '<p>No breaks: no session changed pod or address, and none lost several requests in a row.</p>';
+  const attributions = new Map<string, Attribution>();
+  for (const a of report.cluster.attributions) if (!attributions.has(attributionKey(a))) attributions.set(attributionKey(a), a);
+  const shown = report.events.slice(0, MAX_BREAK_ROWS);
+  const rows = shown.map((e: ClassifiedEvent) => [
     clockTime(Date.parse(e.time)),
     escapeHtml(e.type),
     String(e.session),
     escapeHtml(e.type === 'loss-burst' ? `${e.consecutive ?? ''} in a row` : `${e.from ?? ''} → ${e.to ?? ''}`),
     formatDuration(e.silentMs),
     escapeHtml([e.class, e.reason].filter(Boolean).join(': ')),
-    causesOf(e, report.cluster.attributions),
+    causesText(attributions.get(attributionKey(e))),
   ]);
-  const omitted = report.eventsOmitted > 0 ? `<p>${report.eventsOmitted} more breaks are counted in the totals but not listed.</p>` : '';
-  if (rows.length === 0) return '<p>No breaks: no session changed pod or address, and none lost several requests in a row.</p>';
-  return table(['time (UTC)', 'break', 'session', 'what', 'silent', 'class', 'cluster events just before'], rows, new Set([2, 4])) + omitted;
+  const notes: string[] = [];
+  const later = report.events.length - shown.length;
+  if (later > 0) notes.push(`<p>The first ${shown.length} breaks by time are listed; the ${later} later ones are in the JSON report (<code>affinity-tester report --json</code>).</p>`);
+  if (report.eventsOmitted > 0) notes.push(`<p>${report.eventsOmitted} more breaks are counted in the totals but listed nowhere, not even in the JSON report.</p>`);
+  const listed = rows.length === 0 ? '' : table(['time (UTC)', 'break', 'session', 'what', 'silent', 'class', 'cluster events just before'], rows, new Set([2, 4]));
+  return [listed, ...notes].filter(Boolean).join('\n');
 }
 
 function mergedSection(report: ClientReport): string {

@@ -59,6 +59,12 @@ function mergePods(reports: readonly ClientReport[]): ReportPod[] {
  * One timeline from several: a client's buckets are first folded into the widest bucket any
  * client has at that time (a longer run has coarsened seconds that a shorter one still has),
  * then buckets of the same start add up, gauges included (sessions of different clients).
+ *
+ * A client with no bucket at a time inside its run (its timer fired late, so two ticks landed in
+ * one second) still has its sessions: its last gauges (active, stuck, sessions per pod) carry over
+ * that gap, or the merged picture would dip as if they had vanished. Its counters add nothing
+ * there (what happened is already in its neighbouring buckets), and outside its run (before its
+ * first bucket, after its last) it counts for nothing at all.
  */
 export function mergeTimelines(timelines: readonly ReportTimeline[]): ReportTimeline | undefined {
   if (timelines.length === 0) return undefined;
@@ -73,20 +79,41 @@ export function mergeTimelines(timelines: readonly ReportTimeline[]): ReportTime
     }
     return { start, seconds: own };
   };
-  const merged = new Map<number, TimelineBucket>();
-  for (const timeline of timelines) {
+  const clients = timelines.map((timeline) => {
     const own = new Map<number, TimelineBucket>();
     for (const b of timeline.buckets) {
       const target = widthAt(Date.parse(b.at), b.seconds);
       const seen = own.get(target.start);
       own.set(target.start, seen === undefined ? { ...b, at: new Date(target.start).toISOString(), seconds: target.seconds } : foldLater(seen, b, target.seconds));
     }
-    for (const [start, b] of own) {
-      const seen = merged.get(start);
-      merged.set(start, seen === undefined ? b : addConcurrent(seen, b));
-    }
-  }
-  return { buckets: [...merged.entries()].sort(([a], [b]) => a - b).map(([, b]) => b) };
+    const last = Math.max(...own.keys());
+    return { own, end: own.size === 0 ? last : last + own.get(last)!.seconds * 1000 };
+  });
+  const starts = [...new Set(clients.flatMap(({ own }) => [...own.keys()]))].sort((a, b) => a - b);
+  // Each client's latest bucket so far, walking the starts in order.
+  const latest: (TimelineBucket | undefined)[] = clients.map(() => undefined);
+  const buckets = starts.map((start) => {
+    const here = clients.flatMap(({ own }, i) => {
+      const bucket = own.get(start);
+      if (bucket !== undefined) latest[i] = bucket;
+      return bucket === undefined ? [] : [bucket];
+    });
+    const seconds = here[0]!.seconds;
+    const gaps = clients.flatMap(({ own, end }, i) => {
+      const last = latest[i];
+      return last === undefined || own.has(start) || start >= end ? [] : [gaugesOf(last, start, seconds)];
+    });
+    return [...here, ...gaps].reduce(addConcurrent);
+  });
+  return { buckets };
+}
+
+/** A bucket with only `last`'s gauges, for a client's gap at `start`: no counts, no RTT. */
+function gaugesOf(last: TimelineBucket, start: number, seconds: number): TimelineBucket {
+  const { classes: _counted, ...gauges } = last;
+  const gap: TimelineBucket = { ...gauges, at: new Date(start).toISOString(), seconds, rttP50Ms: null, rttP99Ms: null };
+  for (const key of TIMELINE_COUNTERS) gap[key] = 0;
+  return gap;
 }
 
 /** Two clients' buckets of the same time: everything adds up, RTT as in mergeTotals. */

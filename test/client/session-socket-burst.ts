@@ -12,11 +12,11 @@ import { parseUdpDrops } from '../../client/socket-drops.js';
 
 const BURST = 500;
 
-/** Kernel receive drops of the UDP socket bound to `port`, read independently of the client. */
-function kernelDrops(port: number): number {
-  const drops = parseUdpDrops(readFileSync('/proc/net/udp', 'utf8')).get(port);
-  if (drops === undefined) throw new Error(`no UDP socket on port ${port} in /proc/net/udp`);
-  return drops;
+/** Kernel receive drops of the UDP socket at `address`:`port`, read independently of the client. */
+function kernelDrops(address: string, port: number): number {
+  const socket = parseUdpDrops(readFileSync('/proc/net/udp', 'utf8')).find((s) => s.address === address && s.port === port);
+  if (socket === undefined) throw new Error(`no UDP socket at ${address}:${port} in /proc/net/udp`);
+  return socket.drops;
 }
 
 // The default buffer must hold the whole burst; a deliberately tiny one (the kernel's minimum)
@@ -56,12 +56,12 @@ for (const recvBufferBytes of [undefined, 1]) {
       });
       for (let i = 0; i < BURST; i++) server.send(reply, from.port, from.address);
       const session = running!.sessions[0]!;
-      const port = running!.sockets[0]!.localPort;
-      const accounted = (): number => session.counters.received + session.counters.duplicates + session.counters.ignored + kernelDrops(port);
+      const { localAddress, localPort } = running!.sockets[0]!;
+      const accounted = (): number => session.counters.received + session.counters.duplicates + session.counters.ignored + kernelDrops(localAddress, localPort);
       const deadline = Date.now() + 5000;
       while (accounted() < BURST && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       await new Promise((r) => setTimeout(r, 100)); // nothing more may arrive
-      const drops = kernelDrops(port);
+      const drops = kernelDrops(localAddress, localPort);
       t.equal(session.counters.received, 1);
       t.equal(session.counters.ignored, 0);
       t.equal(session.counters.received + session.counters.duplicates + drops, BURST, `client counted ${session.counters.received + session.counters.duplicates}, kernel dropped ${drops}`);

@@ -7,13 +7,10 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
 import { renderCharts } from '../../report/charts.js';
 import { renderHtml } from '../../report/html.js';
 import { DEMO_REPORT, loadReport } from '../fixtures/reports.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+import { CHROMIUM, openReportInChromium } from '../../bench/report-in-chromium.js';
 
 t.test(
   'the demo report opened in Chromium draws all 3 charts and requests nothing from the network',
@@ -23,31 +20,14 @@ t.test(
     const dir = mkdtempSync(join(tmpdir(), 'affinity-report-'));
     const page = join(dir, 'report.html');
     writeFileSync(page, renderHtml(report, await renderCharts(report)));
-    const url = pathToFileURL(page).href;
-
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 60_000 });
+    const { browser, tab, charts, requests } = await openReportInChromium(page);
     t.teardown(() => browser.close());
-    const tab = await browser.newPage({ viewport: { width: 1100, height: 900 } });
-    const requests: string[] = [];
-    tab.on('request', (request) => requests.push(request.url()));
-    // Were the page to ask for anything else, it would be refused, not fetched.
-    await tab.route('**/*', (route) => (route.request().url() === url ? route.continue() : route.abort()));
-    await tab.goto(url, { waitUntil: 'load' });
-
-    const charts = await tab.$$eval('figure[data-chart]', (figures) =>
-      figures.map((figure) => {
-        const svg = figure.querySelector('svg');
-        const box = svg?.getBoundingClientRect();
-        const marks = [...(svg?.querySelectorAll('g.role-mark') ?? [])].filter((g) => g.querySelector('path, line, rect, text') !== null).length;
-        return { name: figure.getAttribute('data-chart'), width: Math.round(box?.width ?? 0), height: Math.round(box?.height ?? 0), marks };
-      }),
-    );
     t.same(charts.map((c) => c.name), ['timeline', 'pods', 'rtt']);
     for (const chart of charts) {
       t.ok(chart.width > 500 && chart.height > 100, `${chart.name} is drawn at ${chart.width}x${chart.height}`);
       t.ok(chart.marks >= 2, `${chart.name} has ${chart.marks} mark groups with items`);
     }
-    t.same(requests, [url], 'the page itself, and nothing else');
+    t.same(requests, [pathToFileURL(page).href], 'the page itself, and nothing else');
     t.equal(await tab.textContent('.verdict'), 'FAIL: 11 pod changes (--max-pod-changes 0); 11 address changes (--max-address-changes 0)');
 
     const screenshot = join(dir, 'report.png');

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { escapeHtml, renderHtml } from '../../report/html.js';
+import { escapeHtml, MAX_BREAK_ROWS, renderHtml } from '../../report/html.js';
 import { renderCharts } from '../../report/charts.js';
 import { DEMO_REPORT, loadReport, marksOf } from '../fixtures/reports.js';
 
@@ -33,8 +33,25 @@ t.test('renderHtml() shows a break class and says why there are no charts withou
   const classified = { ...report, events: [{ ...report.events[0]!, class: 'violation', reason: 'pod-b still ready' }], eventsOmitted: 4 };
   const html = renderHtml(classified, undefined);
   t.match(html, '<td>violation: pod-b still ready</td>');
-  t.match(html, '4 more breaks are counted in the totals but not listed');
+  t.match(html, '<h2>Breaks (5)</h2>');
+  t.match(html, '<p>4 more breaks are counted in the totals but listed nowhere, not even in the JSON report.</p>');
   t.match(html, 'This report has no timeline');
+});
+
+t.test(`renderHtml() of thousands of breaks lists the first ${MAX_BREAK_ROWS} by time and keeps the exact count`, async (t) => {
+  const first = report.events[0]!;
+  const start = Date.parse(first.time);
+  const events = Array.from({ length: 2500 }, (_, i) => ({ ...first, session: i + 1, time: new Date(start + i * 1000).toISOString() }));
+  const attributions = [{ time: events[999]!.time, type: first.type, session: 1000, causes: [{ ...report.cluster.events[0]!, beforeMs: 2000 }] }];
+  const html = renderHtml({ ...report, events, eventsOmitted: 7, cluster: { ...report.cluster, attributions } }, undefined);
+  t.match(html, '<h2>Breaks (2507)</h2>');
+  const breaks = html.slice(html.indexOf('<h2>Breaks'), html.indexOf('<h2>Pods'));
+  t.equal((breaks.match(/<tr>/g) ?? []).length, MAX_BREAK_ROWS + 1, 'a header and the first rows');
+  t.match(breaks, '<td class="n">1000</td>', 'the last listed is the 1000th by time');
+  t.notMatch(breaks, '<td class="n">1001</td>');
+  t.match(breaks, `${escapeHtml(report.cluster.events[0]!.text)} (2.00s before)`, 'its cluster events are found');
+  t.match(breaks, '<p>The first 1000 breaks by time are listed; the 1500 later ones are in the JSON report (<code>affinity-tester report --json</code>).</p>');
+  t.match(breaks, '<p>7 more breaks are counted in the totals but listed nowhere, not even in the JSON report.</p>');
 });
 
 t.test('renderHtml() of a passing run without breaks or a watch says so', async (t) => {

@@ -152,3 +152,50 @@ t.test('mergeTimelines() folds a client\'s seconds into another client\'s wider 
   );
   t.equal(mergeTimelines([]), undefined);
 });
+
+t.test('mergeTimelines() carries a client\'s gauges over a second it has no bucket for, inside its run only', async (t) => {
+  const T0 = Date.UTC(2026, 0, 1);
+  const sample = (n: number, pod: string, sessions: number, stuck?: number) => ({
+    sent: n * sessions,
+    received: n * sessions,
+    lost: 0,
+    lostRequests: 0,
+    lostReplies: 0,
+    podChanges: 0,
+    addressChanges: 0,
+    active: sessions,
+    pods: { [pod]: sessions },
+    rttP50Ms: 1,
+    rttP99Ms: 2,
+    ...(stuck === undefined ? {} : { stuck }),
+  });
+  // Client a: 10 sessions from T0; its tick at 3 s is late (at 4 s), so seconds 0, 1, 3, 4, 5: none for second 2.
+  const a = new TimelineRecorder(T0);
+  for (const [n, at] of [1, 2, 4, 5, 6].entries()) a.record(T0 + at * 1000, sample(n + 1, 'pod-a', 10, 1));
+  // Client b: 4 sessions, started 1.5 s later and stopped after two ticks: seconds 2 and 3 only.
+  const b = new TimelineRecorder(T0 + 1500);
+  for (const [n, at] of [2500, 3500].entries()) b.record(T0 + at, sample(n + 1, 'pod-b', 4));
+  const [ownA, ownB] = [a.toReport(), b.toReport()];
+  t.same(ownA.buckets.map((x) => x.at.slice(17, 19)), ['00', '01', '03', '04', '05'], 'a has no second 2');
+  t.same(ownB.buckets.map((x) => x.at.slice(17, 19)), ['02', '03']);
+  const merged = mergeTimelines([ownA, ownB])!;
+  t.same(
+    merged.buckets.map((x) => [x.at.slice(17, 19), x.active, x.stuck, x.pods, x.sent]),
+    [
+      ['00', 10, 1, { 'pod-a': 10 }, 10],
+      ['01', 10, 1, { 'pod-a': 10 }, 10],
+      ['02', 14, 1, { 'pod-a': 10, 'pod-b': 4 }, 4],
+      ['03', 14, 1, { 'pod-a': 10, 'pod-b': 4 }, 14],
+      ['04', 10, 1, { 'pod-a': 10 }, 10],
+      ['05', 10, 1, { 'pod-a': 10 }, 10],
+    ],
+    'a keeps its 10 sessions in second 2 but sends nothing there; b counts only in its own seconds',
+  );
+  t.equal(
+    merged.buckets.reduce((n, x) => n + x.sent, 0),
+    [...ownA.buckets, ...ownB.buckets].reduce((n, x) => n + x.sent, 0),
+    'counters add up to the clients\' totals',
+  );
+  t.equal(merged.buckets[2]!.rttP50Ms, 1, 'a gap has no RTT of its own');
+  t.same(mergeTimelines([ownA, { buckets: [] }])!.buckets.map((x) => x.active), [10, 10, 10, 10, 10], 'a client that never recorded a second adds nothing');
+});

@@ -32,6 +32,8 @@ export interface SuiteOptions {
   beds?: readonly BedKind[];
   /** Narrows the node scenarios further: these ids, these layouts (the tap suite runs the cheapest one). */
   nodes?: { only?: readonly number[]; layouts?: readonly Layout[] };
+  /** Narrows the verdict's scenarios (14-19) further, the same way (the tap suite runs a subset). */
+  verdict?: { only?: readonly number[]; layouts?: readonly Layout[] };
   layouts?: readonly Layout[];
   families?: readonly Family[];
   /** Called as each scenario ends (the by-hand runner prints the client's output here). */
@@ -55,12 +57,18 @@ export function plannedRuns(options: SuiteOptions = {}): PlannedRun[] {
   for (const family of families) {
     for (const layout of layouts) {
       for (const scenario of SINGLE_BED_SCENARIOS) {
-        if (options.only && options.only.length > 0 && !options.only.includes(scenario.id)) continue;
+        if (!wanted(scenario.id, options.only)) continue;
+        if (VERDICT_SCENARIOS.includes(scenario) && !(wanted(scenario.id, options.verdict?.only) && (options.verdict?.layouts ?? layouts).includes(layout))) continue;
         if (scenario.layouts.includes(layout) && scenario.families.includes(family)) runs.push({ scenario, layout, family });
       }
     }
   }
   return runs;
+}
+
+/** Whether `id` is among `only` (all are when it is absent or empty). */
+function wanted(id: number, only?: readonly number[]): boolean {
+  return only === undefined || only.length === 0 || only.includes(id);
 }
 
 /** The dual-stack scenario's number: after the single-family ones. */
@@ -92,7 +100,6 @@ export interface PlannedNodesRun {
 export function plannedNodesRuns(options: SuiteOptions = {}): PlannedNodesRun[] {
   if (!(options.beds ?? ['nodes']).includes('nodes') || !(options.families ?? [4]).includes(4)) return [];
   const runs: PlannedNodesRun[] = [];
-  const wanted = (id: number, only?: readonly number[]) => only === undefined || only.length === 0 || only.includes(id);
   for (const layout of options.nodes?.layouts ?? options.layouts ?? ['iptables', 'nftables']) {
     for (const scenario of NODES_SCENARIOS) {
       if (wanted(scenario.id, options.only) && wanted(scenario.id, options.nodes?.only)) runs.push({ scenario, layout });

@@ -22,7 +22,7 @@ const PODS = 4;
 /** What the one-node beds run: the kernel's scenarios (1-8), then the verdict's (14-19). */
 const SINGLE_BED_SCENARIOS: readonly Scenario[] = [...SCENARIOS, ...VERDICT_SCENARIOS];
 
-/** The one-node bed (scenarios 1-8) or the several-nodes bed behind a load balancer (9-12). */
+/** The one-node bed (scenarios 1-8 and 14-19) or the several-nodes bed behind a load balancer (9-12). */
 export type BedKind = 'single' | 'nodes';
 
 export interface SuiteOptions {

@@ -97,14 +97,24 @@ function verdictCheck(report: ReportView, code: number | null, passes: boolean, 
   ];
 }
 
-/** Scenario 1 of the issue: the pod leaves the Service and kube-proxy deletes its flows; 5: the same, inferred. */
-function scaleDown(id: number, watched: boolean): Scenario {
+/**
+ * A scenario of the issue's that also runs without the watch: watched, in both layouts (the
+ * issue asks for both); without, in one (the inference does not depend on the layout).
+ */
+function placement(id: number, watched: boolean, what: string): Pick<Scenario, 'id' | 'title' | 'layouts' | 'families' | 'usesApi'> {
   return {
     id,
-    title: watched ? "verdict: scale-down, kube-proxy's conntrack cleanup (watched)" : 'verdict without the watch: scale-down, inferred',
+    title: watched ? `verdict: ${what} (watched)` : `verdict without the watch: ${what}, inferred`,
     layouts: watched ? ['iptables', 'nftables'] : ['iptables'],
     families: [4],
     usesApi: watched,
+  };
+}
+
+/** Scenario 1 of the issue: the pod leaves the Service and kube-proxy deletes its flows; 5: the same, inferred. */
+function scaleDown(id: number, watched: boolean): Scenario {
+  return {
+    ...placement(id, watched, "scale-down, kube-proxy's conntrack cleanup"),
     async run(context) {
       const { bed } = context;
       let before = new Map<string, string>();
@@ -151,11 +161,7 @@ function scaleDown(id: number, watched: boolean): Scenario {
 /** Scenario 2 of the issue: kube-proxy restarts and flushes conntrack, no endpoint changes; 5: the same, inferred. */
 function proxyRestart(id: number, watched: boolean): Scenario {
   return {
-    id,
-    title: watched ? 'verdict: kube-proxy restart flushes conntrack, endpoints unchanged (watched)' : 'verdict without the watch: kube-proxy restart, inferred',
-    layouts: watched ? ['iptables', 'nftables'] : ['iptables'],
-    families: [4],
-    usesApi: watched,
+    ...placement(id, watched, 'kube-proxy restart flushes conntrack, endpoints unchanged'),
     async run(context) {
       const { bed } = context;
       const observed = await withClient(context, settingsFor(context, watched), () => bed.flushConntrack(bed.plan.nodeNamespace));

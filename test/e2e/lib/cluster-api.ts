@@ -6,9 +6,6 @@
 // file system is shared, though: the stand-in listens on a Unix socket, and a relay of a few
 // lines, started inside the client namespace, forwards the namespace's own 127.0.0.1:6443 to it.
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { FakeKubeApi, type KubeObject } from '../../fixtures/fake-kube-api.js';
 import { endpointSlice, node, pod, service } from '../../fixtures/kube-objects.js';
 import type { BedPlan } from './bed-plan.js';
@@ -63,25 +60,20 @@ export class BedCluster {
     private readonly spec: ServiceSpec,
     private readonly api: FakeKubeApi,
     private readonly relay: ChildProcess,
-    private readonly directory: string,
   ) {}
 
   /** Starts the stand-in and its relay in `bed`'s client namespace. */
   static async start(bed: TestBed, spec: ServiceSpec): Promise<BedCluster> {
-    const directory = mkdtempSync(join(tmpdir(), 'affinity-e2e-api-'));
-    let api: FakeKubeApi | undefined;
-    let relay: ChildProcess | undefined;
+    const api = await FakeKubeApi.start({ namespace: spec.namespace, relayUrl: `http://127.0.0.1:${RELAY_PORT}` });
+    const relay = bed.spawnIn(bed.plan.clientNamespace, [process.execPath, '-e', RELAY, api.socketPath, String(RELAY_PORT)]);
     try {
-      api = await FakeKubeApi.start({ namespace: spec.namespace, unixSocket: { path: join(directory, 'api.sock'), url: `http://127.0.0.1:${RELAY_PORT}` } });
-      relay = bed.spawnIn(bed.plan.clientNamespace, [process.execPath, '-e', RELAY, join(directory, 'api.sock'), String(RELAY_PORT)]);
       await listening(relay);
-      return new BedCluster(bed.plan, spec, api, relay, directory);
     } catch (error) {
-      relay?.kill('SIGKILL');
-      await api?.close();
-      rmSync(directory, { recursive: true, force: true });
+      relay.kill('SIGKILL');
+      await api.close();
       throw error;
     }
+    return new BedCluster(bed.plan, spec, api, relay);
   }
 
   get access(): ClusterAccess {
@@ -97,7 +89,6 @@ export class BedCluster {
   async close(): Promise<void> {
     this.relay.kill('SIGKILL');
     await this.api.close();
-    rmSync(this.directory, { recursive: true, force: true });
   }
 }
 

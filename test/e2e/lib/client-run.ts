@@ -176,8 +176,11 @@ export class ClientRun {
    */
   async waitEstablished(limitMs = this.settings.watch === undefined ? 8000 : 16_000): Promise<void> {
     const deadline = Date.now() + limitMs;
-    while (Date.now() < deadline) {
+    // Looks once more after the deadline: on a loaded machine the last sleep can overrun it by
+    // seconds, and the sessions may have come up meanwhile.
+    for (;;) {
       if (this.established() >= this.settings.sessions) return;
+      if (Date.now() >= deadline) break;
       await sleep(50);
     }
     throw new Error(`only ${this.established()} of ${this.settings.sessions} sessions established within ${limitMs} ms: ${this.output.stderr.trim().slice(-400)}`);

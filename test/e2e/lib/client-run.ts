@@ -183,7 +183,7 @@ export class ClientRun {
       if (Date.now() >= deadline) break;
       await sleep(50);
     }
-    throw new Error(`only ${this.established()} of ${this.settings.sessions} sessions established within ${limitMs} ms: ${this.output.stderr.trim().slice(-400)}`);
+    throw new Error(`only ${this.established()} of ${this.settings.sessions} sessions established within ${limitMs} ms: ${this.output.stderr.trim().slice(-400)}${this.output.stdout.trim().slice(-400)}`);
   }
 }
 

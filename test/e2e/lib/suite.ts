@@ -151,8 +151,9 @@ async function runBed(key: string, runs: readonly PlannedRun[], options: SuiteOp
   try {
     await Promise.all(plan.pods.map((pod) => bed.startServer(pod))).finally(serversUp);
     const baseEndpoints = plan.pods.slice(0, PODS - 1).map((pod) => endpointOf(plan, pod));
-    if (runs.some((r) => r.scenario.usesApi)) cluster = await BedCluster.start(bed, serviceFor(plan));
     for (const { scenario, layout } of runs) {
+      // Started for the first scenario that needs it (they run last), kept for the rest.
+      if (scenario.usesApi && cluster === undefined) cluster = await BedCluster.start(bed, serviceFor(plan));
       const context: ScenarioContext = { bed, layout, service: serviceFor(plan), baseEndpoints, ...(cluster ? { cluster } : {}) };
       if (options.keepReports !== undefined) context.keepAs = join(options.keepReports, `scenario-${scenario.id}-${layout}-ipv${family}`);
       await resetBed(context);

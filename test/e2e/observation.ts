@@ -1,7 +1,7 @@
 import t from 'tap';
 import { planBed } from './lib/bed-plan.js';
 import type { ClientResult, ReportView } from './lib/client-run.js';
-import { finalPodsMatchConntrack, kernelChanges, pathsMatchKernel, type Observed } from './lib/observation.js';
+import { finalPodsMatchConntrack, kernelChanges, kernelMoves, pathsMatchKernel, type Observed } from './lib/observation.js';
 import type { TestBed } from './lib/test-bed.js';
 
 // Only the plan is read from the bed by these pure checks.
@@ -52,6 +52,10 @@ const truthful: ReportView['events'] = [
 
 t.test('kernelChanges() counts the pod and address steps of every session in the event log', async (t) => {
   t.same(kernelChanges(bed, observed(truthful)), { pods: 1, addresses: 1 });
+});
+
+t.test('kernelMoves() lists each pod step of the event log with its session, from and to', async (t) => {
+  t.same(kernelMoves(bed, observed(truthful)), [{ session: 1, from: 'pod-1', to: 'pod-2' }], 'the re-mapped port of session 2 is no move');
 });
 
 t.test('pathsMatchKernel() passes a report that tells what the kernel did', async (t) => {

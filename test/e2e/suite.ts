@@ -3,12 +3,24 @@ import { dualStackPlanned, plannedNodesRuns, plannedRuns, tableRows } from './li
 
 const names = (runs: ReturnType<typeof plannedRuns>) => runs.map((r) => `${r.scenario.id} ${r.layout} IPv${r.family}`);
 
-t.test('plannedRuns() runs scenarios 1-6 in both layouts over IPv4 and IPv6, and 7 and 8 over IPv4 with iptables', async (t) => {
+t.test('plannedRuns() runs scenarios 1-6 in both layouts over IPv4 and IPv6, 7 and 8 over IPv4 with iptables, and the verdict\'s 14-19 over IPv4', async (t) => {
   const runs = names(plannedRuns());
-  t.equal(runs.length, 26);
-  t.same(runs.slice(0, 8), [1, 2, 3, 4, 5, 6, 7, 8].map((id) => `${id} iptables IPv4`));
-  t.same(runs.slice(14, 20), [1, 2, 3, 4, 5, 6].map((id) => `${id} iptables IPv6`));
-  t.notOk(runs.some((r) => /^[78] .*IPv6$/.test(r)));
+  t.equal(runs.length, 35);
+  t.same(runs.slice(0, 14), [1, 2, 3, 4, 5, 6, 7, 8, 14, 15, 16, 17, 18, 19].map((id) => `${id} iptables IPv4`));
+  t.same(runs.slice(14, 23), [1, 2, 3, 4, 5, 6, 14, 15, 16].map((id) => `${id} nftables IPv4`));
+  t.same(runs.slice(23, 29), [1, 2, 3, 4, 5, 6].map((id) => `${id} iptables IPv6`));
+  t.notOk(runs.some((r) => /^(7|8|1[4-9]) .*IPv6$/.test(r)));
+});
+
+t.test('plannedRuns() narrows the verdict\'s scenarios by their own ids and layouts, leaving the others alone', async (t) => {
+  const tap = names(plannedRuns({ families: [4], verdict: { only: [14, 15, 16], layouts: ['nftables'] } }));
+  t.same(
+    tap.filter((r) => /^1[4-9] /.test(r)),
+    ['14 nftables IPv4', '15 nftables IPv4', '16 nftables IPv4'],
+    'what the tap suite runs',
+  );
+  t.equal(tap.length, 8 + 6 + 3);
+  t.same(names(plannedRuns({ only: [17, 18], verdict: { only: [18] } })), ['18 iptables IPv4']);
 });
 
 t.test('plannedRuns() keeps only the scenarios, layouts and families asked for', async (t) => {
@@ -31,6 +43,13 @@ t.test('tableRows() names the dual-stack row IPv4+IPv6', async (t) => {
   t.same(rows, [{ scenario: '13. dual stack', family: 'IPv4+IPv6', layout: 'iptables', expected: 'e', reported: 'r', result: 'pass' }]);
 });
 
+t.test('tableRows() gives a verdict scenario its class cells, kernel / client', async (t) => {
+  const client = { code: 1, stdout: '', stderr: '', report: {} as never };
+  const classes = { kernel: { expected: 10, violations: 0, stuck: 10 }, client: { expected: 10, violations: 1, stuck: 9 } };
+  const [row] = tableRows([{ id: 16, title: 'stale', layout: 'nftables', family: 4, expected: 'e', reported: 'r', checks: [], pass: false, client, classes }]);
+  t.same(row, { scenario: '16. stale', family: 'IPv4', layout: 'nftables', expected: 'e', reported: 'r', expectedMoves: '10 / 10', violations: '0 / 1', stuck: '10 / 9', result: 'FAIL' });
+});
+
 t.test('plannedNodesRuns() runs the node scenarios 9-12 in both layouts, over IPv4 only', async (t) => {
   const nodes = (runs: ReturnType<typeof plannedNodesRuns>) => runs.map((r) => `${r.scenario.id} ${r.layout}`);
   t.same(nodes(plannedNodesRuns()), ['9 iptables', '10 iptables', '11 iptables', '12 iptables', '9 nftables', '10 nftables', '11 nftables', '12 nftables']);
@@ -43,6 +62,6 @@ t.test('plannedNodesRuns() runs the node scenarios 9-12 in both layouts, over IP
 t.test('the beds option picks the one-node scenarios, the node scenarios, or both', async (t) => {
   t.equal(plannedRuns({ beds: ['nodes'] }).length, 0);
   t.equal(plannedNodesRuns({ beds: ['single'] }).length, 0);
-  t.equal(plannedRuns({ beds: ['single', 'nodes'] }).length, 26);
+  t.equal(plannedRuns({ beds: ['single', 'nodes'] }).length, 35);
   t.equal(plannedNodesRuns({ beds: ['nodes'] }).length, 8);
 });

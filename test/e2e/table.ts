@@ -25,3 +25,16 @@ t.test('formatTable() aligns columns under a header rule and wraps long cells', 
     '                |        |          | sessions on pod-2)   |                      |',
   ]);
 });
+
+t.test('formatTable() adds the three class columns, kernel / client, when a row has them', async (t) => {
+  const plain = { scenario: '1. steady', family: 'IPv4', layout: 'iptables', expected: 'e', reported: 'r', result: 'pass' };
+  const lines = formatTable([plain, { ...plain, scenario: '16. stale', expectedMoves: '10 / 10', violations: '0 / 0', stuck: '10 / 9', result: 'FAIL' }], 20).split('\n');
+  t.same(lines, [
+    'scenario  | family | layout   | expected (kernel     | reported by the      | expected      | violations    | stuck         | result',
+    '          |        |          | ground truth)        | client               | moves         | kernel/client | kernel/client |',
+    '          |        |          |                      |                      | kernel/client |               |               |',
+    '----------|--------|----------|----------------------|----------------------|---------------|---------------|---------------|-------',
+    '1. steady | IPv4   | iptables | e                    | r                    |               |               |               | pass',
+    '16. stale | IPv4   | iptables | e                    | r                    | 10 / 10       | 0 / 0         | 10 / 9        | FAIL',
+  ]);
+});

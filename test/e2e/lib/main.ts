@@ -2,6 +2,7 @@
 // the client printed in each, then the scenario table; exits 1 if any scenario failed.
 //   npm run e2e -- --only 2,4 --layout nftables --family 6
 //   npm run e2e -- --bed nodes
+//   npm run e2e -- --only 14,15,16,17,18,19
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { formatTable } from './table.js';
@@ -21,7 +22,10 @@ and prints each scenario's client output, the checks against the kernel, and a t
                   (a bed per family and layout, all at the same time; --family picks one)
   scenarios 9-12  a load balancer (ECMP) in front of three nodes: a node joins or leaves the
                   pool under externalTrafficPolicy Cluster or Local (IPv4)
---bed nodes runs only scenarios 9-12 (--bed single only 1-8). --keep-reports keeps each
+  scenario 13     dual stack: one client, an IPv4 and an IPv6 target
+  scenarios 14-19 the affinity verdict against conntrack, with a Kubernetes API stand-in
+                  for the client's watch (14-17) and without (18-19), one node, IPv4
+--bed nodes runs only scenarios 9-12 (--bed single the others). --keep-reports keeps each
 scenario's client report and events (NDJSON) in DIR. Exit code 0 when every scenario passed,
 1 otherwise.`;
 
@@ -43,8 +47,8 @@ async function main(): Promise<number> {
     return 2;
   }
   const only = argument('--only')?.split(',').map(Number);
-  if (only?.some((id) => !Number.isInteger(id) || id < 1 || id > 13)) {
-    process.stderr.write(`e2e: --only takes scenario numbers 1-13 (9-12: several nodes, 13: dual stack), e.g. --only 2,4\n`);
+  if (only?.some((id) => !Number.isInteger(id) || id < 1 || id > 19)) {
+    process.stderr.write(`e2e: --only takes scenario numbers 1-19 (9-12: several nodes, 13: dual stack, 14-19: the verdict), e.g. --only 2,4\n`);
     return 2;
   }
   const bedArg = argument('--bed');
@@ -83,9 +87,11 @@ async function main(): Promise<number> {
       for (const check of outcome.checks) process.stdout.write(`   ${check.pass ? 'ok  ' : 'FAIL'} ${check.name}${check.detail ? `: ${check.detail}` : ''}\n`);
     },
   });
-  // Four text columns share what the terminal leaves beside the family, layout and result columns.
+  // Four text columns share what the terminal leaves beside the family, layout and result columns
+  // (and the verdict's three narrow class columns, when shown).
   const columns = process.stdout.isTTY ? process.stdout.columns : 200;
-  const cellWidth = Math.max(24, Math.floor((columns - 6 - 8 - 6 - 15) / 4));
+  const classColumns = outcomes.some((o) => o.classes !== undefined) ? 3 * 16 : 0;
+  const cellWidth = Math.max(24, Math.floor((columns - 6 - 8 - 6 - 15 - classColumns) / 4));
   process.stdout.write(`\n${formatTable(tableRows(outcomes), cellWidth)}\n\n`);
   const failed = outcomes.filter((o) => !o.pass).length;
   process.stdout.write(`${outcomes.length - failed} passed, ${failed} failed in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);

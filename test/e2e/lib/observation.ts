@@ -113,6 +113,14 @@ function kernelPath(bed: TestBed, observed: Observed, session: number): { pods: 
   };
 }
 
+/** Each pod change the kernel made visible to a session, in order: from which pod to which. */
+export function kernelMoves(bed: TestBed, observed: Observed): { session: number; from: string; to: string }[] {
+  return observed.client.report.sessions.flatMap((s) => {
+    const { pods } = kernelPath(bed, observed, s.session);
+    return pods.slice(1).map((to, i) => ({ session: s.session, from: pods[i]!, to }));
+  });
+}
+
 /** Pod and address changes the kernel made visible to the sessions. */
 export function kernelChanges(bed: TestBed, observed: Observed): { pods: number; addresses: number } {
   const changes = { pods: 0, addresses: 0 };

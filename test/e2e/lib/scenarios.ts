@@ -3,6 +3,7 @@
 // node's and the NAT's conntrack tables and event log, the loss counters; see observation.ts).
 import { setTimeout as sleep } from 'node:timers/promises';
 import { podByIp, type BedPlan, type PodPlan } from './bed-plan.js';
+import { podStates, type BedCluster } from './cluster-api.js';
 import type { ClientResult, ClientSettings, ReportView } from './client-run.js';
 import {
   changedSessions,
@@ -31,6 +32,15 @@ export interface ScenarioOutcome {
   checks: Check[];
   pass: boolean;
   client: ClientResult;
+  /** The verdict's classes (issue 9): what the kernel did and what the client reported. */
+  classes?: { kernel: ClassCounts; client: ClassCounts };
+}
+
+/** Moves off a pod that had left the Service, moves off one still in it, and stuck sessions. */
+export interface ClassCounts {
+  expected: number;
+  violations: number;
+  stuck: number;
 }
 
 export interface Scenario {
@@ -38,6 +48,8 @@ export interface Scenario {
   title: string;
   layouts: readonly Layout[];
   families: readonly Family[];
+  /** Needs the Kubernetes API stand-in (the context's `cluster`). */
+  usesApi?: boolean;
   run(context: ScenarioContext): Promise<Omit<ScenarioOutcome, 'id' | 'title' | 'layout' | 'family' | 'pass'>>;
 }
 
@@ -49,10 +61,12 @@ export interface ScenarioContext {
   baseEndpoints: Endpoint[];
   /** Where to keep the client's report and events (a path prefix), if anywhere. */
   keepAs?: string;
+  /** The Kubernetes API stand-in, for the scenarios that use it. */
+  cluster?: BedCluster;
 }
 
 /** Short runs, so that the whole suite takes about a minute. */
-const BASE: ClientSettings = { sessions: 24, intervalMs: 100, timeoutMs: 500, rampMs: 400, durationMs: 2800 };
+export const BASE: ClientSettings = { sessions: 24, intervalMs: 100, timeoutMs: 500, rampMs: 400, durationMs: 2800 };
 
 export function serviceFor(plan: BedPlan, sessionAffinity: ServiceSpec['sessionAffinity'] = 'None'): ServiceSpec {
   return {
@@ -79,6 +93,7 @@ export async function resetBed(context: ScenarioContext, service = context.servi
   await bed.flushConntrack(bed.plan.natNamespace);
   await bed.flushConntrack(bed.plan.nodeNamespace);
   for (const pod of bed.plan.pods) if (!bed.runningServers().includes(pod.name)) await bed.startServer(pod);
+  context.cluster?.publish(podStates(bed.plan, context.baseEndpoints));
 }
 
 function totalsLine(report: ReportView): string {
@@ -86,11 +101,11 @@ function totalsLine(report: ReportView): string {
   return `pod changes ${t.podChanges}, address changes ${t.addressChanges}, lost ${t.lost}/${t.sent}`;
 }
 
-function sessionsList(sessions: readonly number[]): string {
+export function sessionsList(sessions: readonly number[]): string {
   return sessions.length === 0 ? 'none' : sessions.map((s) => `#${s}`).join(' ');
 }
 
-function busiestPod(truth: Map<string, string>, among: readonly string[]): string {
+export function busiestPod(truth: Map<string, string>, among: readonly string[]): string {
   const counts = new Map<string, number>();
   for (const pod of truth.values()) if (among.includes(pod)) counts.set(pod, (counts.get(pod) ?? 0) + 1);
   return [...counts].sort((a, b) => b[1] - a[1])[0]?.[0] ?? among[0]!;

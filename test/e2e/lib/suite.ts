@@ -5,19 +5,24 @@
 // than one. Shared by the tap test and `npm run e2e`.
 import { join } from 'node:path';
 import { planBed, runPrefix } from './bed-plan.js';
+import { BedCluster } from './cluster-api.js';
 import { runDualStack } from './dual-stack.js';
 import { NodesBed } from './nodes-bed.js';
 import { planNodesBed } from './nodes-plan.js';
 import { NODES, NODES_SCENARIOS, runNodesScenario, type NodesScenario } from './nodes-scenarios.js';
-import { endpointOf, resetBed, SCENARIOS, serviceFor, type Scenario, type ScenarioContext, type ScenarioOutcome } from './scenarios.js';
+import { endpointOf, resetBed, SCENARIOS, serviceFor, type ClassCounts, type Scenario, type ScenarioContext, type ScenarioOutcome } from './scenarios.js';
 import type { Family } from './service.js';
 import type { TableRow } from './table.js';
 import { TestBed, type Layout } from './test-bed.js';
+import { VERDICT_SCENARIOS } from './verdict-scenarios.js';
 
 /** Three endpoints, plus one pod that runs but only becomes an endpoint on scale-up. */
 const PODS = 4;
 
-/** The one-node bed (scenarios 1-8) or the several-nodes bed behind a load balancer (9-12). */
+/** What the one-node beds run: the kernel's scenarios (1-8), then the verdict's (14-19). */
+const SINGLE_BED_SCENARIOS: readonly Scenario[] = [...SCENARIOS, ...VERDICT_SCENARIOS];
+
+/** The one-node bed (scenarios 1-8 and 14-19) or the several-nodes bed behind a load balancer (9-12). */
 export type BedKind = 'single' | 'nodes';
 
 export interface SuiteOptions {
@@ -27,6 +32,8 @@ export interface SuiteOptions {
   beds?: readonly BedKind[];
   /** Narrows the node scenarios further: these ids, these layouts (the tap suite runs the cheapest one). */
   nodes?: { only?: readonly number[]; layouts?: readonly Layout[] };
+  /** Narrows the verdict's scenarios (14-19) further, the same way (the tap suite runs a subset). */
+  verdict?: { only?: readonly number[]; layouts?: readonly Layout[] };
   layouts?: readonly Layout[];
   families?: readonly Family[];
   /** Called as each scenario ends (the by-hand runner prints the client's output here). */
@@ -49,13 +56,19 @@ export function plannedRuns(options: SuiteOptions = {}): PlannedRun[] {
   if (!(options.beds ?? ['single']).includes('single')) return runs;
   for (const family of families) {
     for (const layout of layouts) {
-      for (const scenario of SCENARIOS) {
-        if (options.only && options.only.length > 0 && !options.only.includes(scenario.id)) continue;
+      for (const scenario of SINGLE_BED_SCENARIOS) {
+        if (!wanted(scenario.id, options.only)) continue;
+        if (VERDICT_SCENARIOS.includes(scenario) && !(wanted(scenario.id, options.verdict?.only) && (options.verdict?.layouts ?? layouts).includes(layout))) continue;
         if (scenario.layouts.includes(layout) && scenario.families.includes(family)) runs.push({ scenario, layout, family });
       }
     }
   }
   return runs;
+}
+
+/** Whether `id` is among `only` (all are when it is absent or empty). */
+function wanted(id: number, only?: readonly number[]): boolean {
+  return only === undefined || only.length === 0 || only.includes(id);
 }
 
 /** The dual-stack scenario's number: after the single-family ones. */
@@ -87,7 +100,6 @@ export interface PlannedNodesRun {
 export function plannedNodesRuns(options: SuiteOptions = {}): PlannedNodesRun[] {
   if (!(options.beds ?? ['nodes']).includes('nodes') || !(options.families ?? [4]).includes(4)) return [];
   const runs: PlannedNodesRun[] = [];
-  const wanted = (id: number, only?: readonly number[]) => only === undefined || only.length === 0 || only.includes(id);
   for (const layout of options.nodes?.layouts ?? options.layouts ?? ['iptables', 'nftables']) {
     for (const scenario of NODES_SCENARIOS) {
       if (wanted(scenario.id, options.only) && wanted(scenario.id, options.nodes?.only)) runs.push({ scenario, layout });
@@ -135,11 +147,14 @@ async function runBed(key: string, runs: readonly PlannedRun[], options: SuiteOp
     throw error;
   });
   const outcomes: ScenarioOutcome[] = [];
+  let cluster: BedCluster | undefined;
   try {
     await Promise.all(plan.pods.map((pod) => bed.startServer(pod))).finally(serversUp);
     const baseEndpoints = plan.pods.slice(0, PODS - 1).map((pod) => endpointOf(plan, pod));
     for (const { scenario, layout } of runs) {
-      const context: ScenarioContext = { bed, layout, service: serviceFor(plan), baseEndpoints };
+      // Started for the first scenario that needs it (they run last), kept for the rest.
+      if (scenario.usesApi && cluster === undefined) cluster = await BedCluster.start(bed, serviceFor(plan));
+      const context: ScenarioContext = { bed, layout, service: serviceFor(plan), baseEndpoints, ...(cluster ? { cluster } : {}) };
       if (options.keepReports !== undefined) context.keepAs = join(options.keepReports, `scenario-${scenario.id}-${layout}-ipv${family}`);
       await resetBed(context);
       const result = await scenario.run(context);
@@ -148,6 +163,7 @@ async function runBed(key: string, runs: readonly PlannedRun[], options: SuiteOp
       options.onOutcome?.(outcome);
     }
   } finally {
+    await cluster?.close();
     await bed.destroy();
   }
   return outcomes;
@@ -177,6 +193,13 @@ export function tableRows(outcomes: readonly ScenarioOutcome[]): TableRow[] {
     layout: o.layout,
     expected: o.expected,
     reported: o.reported,
+    ...(o.classes === undefined ? {} : classCells(o.classes)),
     result: o.pass ? 'pass' : 'FAIL',
   }));
+}
+
+/** `kernel / client` per class, for the table's class columns. */
+function classCells(classes: NonNullable<ScenarioOutcome['classes']>): Pick<TableRow, 'expectedMoves' | 'violations' | 'stuck'> {
+  const cell = (key: keyof ClassCounts) => `${classes.kernel[key]} / ${classes.client[key]}`;
+  return { expectedMoves: cell('expected'), violations: cell('violations'), stuck: cell('stuck') };
 }

@@ -1,6 +1,7 @@
 // Runs the real `affinity-tester client` inside the bed's client namespace, as a user would, and
 // hands back its JSON report. While it runs, the events file (--events, NDJSON) tells when every
 // session is established, so that a scenario acts on the bed at a known moment.
+import type { ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,16 @@ export interface ClientSettings {
   timeoutMs: number;
   rampMs: number;
   durationMs: number;
+  /** --protocol; udp when absent. */
+  protocol?: 'udp' | 'tcp';
+}
+
+/** The stability gate's flags, for a client run with --until-stable instead of --duration. */
+export interface GateSettings {
+  windowMs: number;
+  maxTries: number;
+  retryWaitMs: number;
+  protocol: 'udp' | 'tcp' | 'both';
 }
 
 /** The part of the client's report (issue 3's schema) the scenarios read. */
@@ -49,6 +60,26 @@ export interface ReportView {
     mappedAddress: string | null;
   }[];
   events: { time: string; type: string; session: number; from?: string; to?: string; silentMs: number }[];
+  /** Over TCP: the connections section (client/connection-report.ts). */
+  connections?: {
+    totals: { served: number; lost: number; reconnected: number; moved: number; refused: number; gaveUp: number };
+    pods: { pod: string; lost: number; landed: number; movedIn: number }[];
+    steps: { time: string; open: Record<string, number>; lost: Record<string, number>; reconnected: Record<string, number> }[];
+    sessions: { session: number; lost: number; reconnected: number; moved: number }[];
+  };
+}
+
+/** One line of the client's --events NDJSON: `event`, `at` (epoch ms) and the event's own fields. */
+export interface LoggedEvent {
+  event: string;
+  at: number;
+  session?: number;
+  pod?: string | null;
+  mapped?: string;
+  end?: string;
+  from?: string | null;
+  to?: string;
+  moved?: boolean;
 }
 
 export interface ClientResult {
@@ -56,12 +87,76 @@ export interface ClientResult {
   stdout: string;
   stderr: string;
   report: ReportView;
+  /** Every line of the --events file. */
+  events: LoggedEvent[];
+}
+
+/** The client's argument list for `settings` against `targets`, without the output files. */
+function clientArgs(settings: Omit<ClientSettings, 'durationMs'>, targets: readonly string[]): string[] {
+  return [
+    process.execPath,
+    CLI_PATH,
+    'client',
+    ...targets.flatMap((target) => ['--target', target]),
+    '--sessions',
+    String(settings.sessions),
+    '--ramp',
+    `${settings.rampMs}ms`,
+    '--interval',
+    `${settings.intervalMs}ms`,
+    '--timeout',
+    `${settings.timeoutMs}ms`,
+    ...(settings.protocol === undefined ? [] : ['--protocol', settings.protocol]),
+    '--stats-interval',
+    '1s',
+    '--no-watch',
+  ];
+}
+
+/** The whole lines of an NDJSON file; none when it is missing. Read while the client writes, the last may be cut. */
+function readEvents(path: string): LoggedEvent[] {
+  if (!existsSync(path)) return [];
+  const events: LoggedEvent[] = [];
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    try {
+      if (line.trim() !== '') events.push(JSON.parse(line) as LoggedEvent);
+    } catch {
+      // A line the client is still writing.
+    }
+  }
+  return events;
+}
+
+/**
+ * Runs the client as a stability gate (--until-stable) in the bed's client namespace, to its
+ * end: its exit code and what it printed.
+ */
+export function runGateClient(bed: ClientBed, settings: Omit<ClientSettings, 'durationMs' | 'protocol'>, gate: GateSettings): Promise<Omit<ClientResult, 'report' | 'events'>> {
+  const plan = bed.plan;
+  const child = bed.spawnIn(plan.clientNamespace, [
+    ...clientArgs({ ...settings, protocol: gate.protocol === 'both' ? undefined : gate.protocol }, [formatEndpoint(plan.serviceIp, plan.servicePort)]),
+    ...(gate.protocol === 'both' ? ['--protocol', 'both'] : []),
+    '--until-stable',
+    `${gate.windowMs}ms`,
+    '--max-tries',
+    String(gate.maxTries),
+    '--retry-wait',
+    `${gate.retryWaitMs}ms`,
+  ]);
+  const output = { stdout: '', stderr: '' };
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => (output.stdout += d));
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (output.stderr += d));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, ...output }));
+  });
 }
 
 export class ClientRun {
   private readonly directory: string;
   private readonly startedAt = Date.now();
   private readonly output = { stdout: '', stderr: '' };
+  private readonly child: ChildProcess;
   readonly finished: Promise<ClientResult>;
 
   /**
@@ -76,29 +171,15 @@ export class ClientRun {
   ) {
     this.directory = mkdtempSync(join(tmpdir(), 'affinity-e2e-'));
     const plan = bed.plan;
-    const child = bed.spawnIn(plan.clientNamespace, [
-      process.execPath,
-      CLI_PATH,
-      'client',
-      ...(targets ?? [formatEndpoint(plan.serviceIp, plan.servicePort)]).flatMap((target) => ['--target', target]),
-      '--sessions',
-      String(settings.sessions),
-      '--ramp',
-      `${settings.rampMs}ms`,
-      '--interval',
-      `${settings.intervalMs}ms`,
-      '--timeout',
-      `${settings.timeoutMs}ms`,
+    const child = (this.child = bed.spawnIn(plan.clientNamespace, [
+      ...clientArgs(settings, targets ?? [formatEndpoint(plan.serviceIp, plan.servicePort)]),
       '--duration',
       `${settings.durationMs}ms`,
-      '--stats-interval',
-      '1s',
       '--report',
       this.reportPath,
       '--events',
       this.eventsPath,
-      '--no-watch',
-    ]);
+    ]));
     child.stdout?.setEncoding('utf8').on('data', (d: string) => (this.output.stdout += d));
     child.stderr?.setEncoding('utf8').on('data', (d: string) => (this.output.stderr += d));
     this.finished = new Promise<ClientResult>((resolve, reject) => {
@@ -108,7 +189,7 @@ export class ClientRun {
           const report = JSON.parse(readFileSync(this.reportPath, 'utf8')) as ReportView;
           const missing = missingReportFields(report);
           if (missing.length > 0) throw new Error(`the report lacks ${missing.join(', ')}`);
-          resolve({ code, ...this.output, report });
+          resolve({ code, ...this.output, report, events: readEvents(this.eventsPath) });
         } catch (error) {
           reject(new Error(`the client exited ${code} without a readable report (${(error as Error).message}): ${this.output.stderr.trim().slice(-600)}`));
         } finally {
@@ -132,9 +213,26 @@ export class ClientRun {
     return join(this.directory, 'events.ndjson');
   }
 
+  /**
+   * Ends the run now, as Ctrl-C would: the client stops sending, writes its report and exits.
+   * For a scenario whose length depends on the bed (servers draining), not on a set duration.
+   */
+  stop(): void {
+    this.child.kill('SIGINT');
+  }
+
   /** Milliseconds since the client was started. */
   elapsedMs(): number {
     return Date.now() - this.startedAt;
+  }
+
+  /** Each session's first answer so far, from the events file: the pod and the address it saw. */
+  establishedSessions(): Map<number, { pod: string; mapped: string | undefined }> {
+    const out = new Map<number, { pod: string; mapped: string | undefined }>();
+    for (const e of readEvents(this.eventsPath)) {
+      if (e.event === 'established' && e.session !== undefined && typeof e.pod === 'string') out.set(e.session, { pod: e.pod, mapped: e.mapped });
+    }
+    return out;
   }
 
   /** Sessions established so far, from the events file. */

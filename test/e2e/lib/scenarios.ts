@@ -30,14 +30,24 @@ export interface ScenarioOutcome {
   reported: string;
   checks: Check[];
   pass: boolean;
-  client: ClientResult;
+  client: ClientOutput;
+  /** Further lines to show under the client's output (a scenario's own table). */
+  detail?: string[];
 }
+
+/** What a scenario shows of the client: its exit code and output (several runs' joined, for some). */
+export type ClientOutput = Pick<ClientResult, 'code' | 'stdout' | 'stderr'>;
 
 export interface Scenario {
   id: number;
   title: string;
   layouts: readonly Layout[];
   families: readonly Family[];
+  /**
+   * The TCP scenarios run on a bed of their own (per family and layout) beside the others, with
+   * this many pods; the others on the shared bed of PODS pods.
+   */
+  pods?: number;
   run(context: ScenarioContext): Promise<Omit<ScenarioOutcome, 'id' | 'title' | 'layout' | 'family' | 'pass'>>;
 }
 
@@ -52,7 +62,7 @@ export interface ScenarioContext {
 }
 
 /** Short runs, so that the whole suite takes about a minute. */
-const BASE: ClientSettings = { sessions: 24, intervalMs: 100, timeoutMs: 500, rampMs: 400, durationMs: 2800 };
+export const BASE: ClientSettings = { sessions: 24, intervalMs: 100, timeoutMs: 500, rampMs: 400, durationMs: 2800 };
 
 export function serviceFor(plan: BedPlan, sessionAffinity: ServiceSpec['sessionAffinity'] = 'None'): ServiceSpec {
   return {
@@ -63,6 +73,8 @@ export function serviceFor(plan: BedPlan, sessionAffinity: ServiceSpec['sessionA
     port: plan.servicePort,
     sessionAffinity,
     stickySeconds: 10800,
+    // A port per protocol, as the manifests have: the TCP scenarios connect to the same Service.
+    tcpPortName: 'stun-tcp',
   };
 }
 
@@ -86,11 +98,11 @@ function totalsLine(report: ReportView): string {
   return `pod changes ${t.podChanges}, address changes ${t.addressChanges}, lost ${t.lost}/${t.sent}`;
 }
 
-function sessionsList(sessions: readonly number[]): string {
+export function sessionsList(sessions: readonly number[]): string {
   return sessions.length === 0 ? 'none' : sessions.map((s) => `#${s}`).join(' ');
 }
 
-function busiestPod(truth: Map<string, string>, among: readonly string[]): string {
+export function busiestPod(truth: Map<string, string>, among: readonly string[]): string {
   const counts = new Map<string, number>();
   for (const pod of truth.values()) if (among.includes(pod)) counts.set(pod, (counts.get(pod) ?? 0) + 1);
   return [...counts].sort((a, b) => b[1] - a[1])[0]?.[0] ?? among[0]!;

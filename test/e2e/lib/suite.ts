@@ -12,10 +12,14 @@ import { NODES, NODES_SCENARIOS, runNodesScenario, type NodesScenario } from './
 import { endpointOf, resetBed, SCENARIOS, serviceFor, type Scenario, type ScenarioContext, type ScenarioOutcome } from './scenarios.js';
 import type { Family } from './service.js';
 import type { TableRow } from './table.js';
+import { TCP_SCENARIOS } from './tcp-scenarios.js';
 import { TestBed, type Layout } from './test-bed.js';
 
 /** Three endpoints, plus one pod that runs but only becomes an endpoint on scale-up. */
 const PODS = 4;
+const ENDPOINTS = 3;
+/** Every one-node scenario: the UDP ones on the shared bed, the TCP ones (ids from 20) on beds of their own. */
+const ALL_SCENARIOS: readonly Scenario[] = [...SCENARIOS, ...TCP_SCENARIOS];
 
 /** The one-node bed (scenarios 1-8) or the several-nodes bed behind a load balancer (9-12). */
 export type BedKind = 'single' | 'nodes';
@@ -49,7 +53,7 @@ export function plannedRuns(options: SuiteOptions = {}): PlannedRun[] {
   if (!(options.beds ?? ['single']).includes('single')) return runs;
   for (const family of families) {
     for (const layout of layouts) {
-      for (const scenario of SCENARIOS) {
+      for (const scenario of ALL_SCENARIOS) {
         if (options.only && options.only.length > 0 && !options.only.includes(scenario.id)) continue;
         if (scenario.layouts.includes(layout) && scenario.families.includes(family)) runs.push({ scenario, layout, family });
       }
@@ -101,26 +105,32 @@ export async function runSuite(options: SuiteOptions = {}): Promise<ScenarioOutc
   const runs = plannedRuns(options);
   const beds = new Map<string, PlannedRun[]>();
   for (const run of runs) {
-    const key = `${run.family}${run.layout[0]}`;
+    const key = `${run.family}${run.layout[0]}${run.scenario.pods === undefined ? '' : 't'}`;
     beds.set(key, [...(beds.get(key) ?? []), run]);
   }
+  const ownBed = ([, bedRuns]: [string, PlannedRun[]]) => bedRuns[0]!.scenario.pods !== undefined;
   const nodesBeds = new Map<Layout, NodesScenario[]>();
   for (const { scenario, layout } of plannedNodesRuns(options)) nodesBeds.set(layout, [...(nodesBeds.get(layout) ?? []), scenario]);
   // The node beds start once the one-node beds' servers are up (or those beds gave up): twenty
   // Node processes starting at once on a loaded 2-core machine overran the 15 s a server has to
   // open its port, and the node beds, with fewer runs, still finish first.
+  // So do the TCP scenarios' beds.
   const serversUp: Promise<void>[] = [];
-  const singleBeds = [...beds].map(([key, bedRuns]) => {
+  const singleBeds = [...beds].filter((bed) => !ownBed(bed)).map(([key, bedRuns]) => {
     let up = (): void => undefined;
     serversUp.push(new Promise<void>((resolve) => (up = resolve)));
     return runBed(key, bedRuns, options, up);
+  });
+  const tcpBeds = [...beds].filter(ownBed).map(async ([key, bedRuns]) => {
+    await Promise.all(serversUp);
+    return runBed(key, bedRuns, options, () => undefined);
   });
   const nodeBeds = [...nodesBeds].map(async ([layout, scenarios]) => {
     await Promise.all(serversUp);
     return runNodesBed(layout, scenarios, options);
   });
   // Settled, not Promise.all: a failing bed must not leave the others running unawaited.
-  const results = await Promise.allSettled([...singleBeds, ...nodeBeds, ...(dualStackPlanned(options) ? [runDualStackBed(options)] : [])]);
+  const results = await Promise.allSettled([...singleBeds, ...tcpBeds, ...nodeBeds, ...(dualStackPlanned(options) ? [runDualStackBed(options)] : [])]);
   const failure = results.find((r) => r.status === 'rejected');
   if (failure !== undefined) throw failure.reason;
   return results.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
@@ -129,7 +139,8 @@ export async function runSuite(options: SuiteOptions = {}): Promise<ScenarioOutc
 /** Runs `runs`, all of one family and layout, on a bed of their own named `<prefix><key>-`. */
 async function runBed(key: string, runs: readonly PlannedRun[], options: SuiteOptions, serversUp: () => void): Promise<ScenarioOutcome[]> {
   const family = runs[0]!.family;
-  const plan = planBed(`${options.prefix ?? runPrefix(process.pid)}${key}-`, PODS, family);
+  const pods = Math.max(PODS, ...runs.map((r) => r.scenario.pods ?? PODS));
+  const plan = planBed(`${options.prefix ?? runPrefix(process.pid)}${key}-`, pods, family);
   const bed = await TestBed.create(plan).catch((error: unknown) => {
     serversUp();
     throw error;
@@ -137,7 +148,7 @@ async function runBed(key: string, runs: readonly PlannedRun[], options: SuiteOp
   const outcomes: ScenarioOutcome[] = [];
   try {
     await Promise.all(plan.pods.map((pod) => bed.startServer(pod))).finally(serversUp);
-    const baseEndpoints = plan.pods.slice(0, PODS - 1).map((pod) => endpointOf(plan, pod));
+    const baseEndpoints = plan.pods.slice(0, ENDPOINTS).map((pod) => endpointOf(plan, pod));
     for (const { scenario, layout } of runs) {
       const context: ScenarioContext = { bed, layout, service: serviceFor(plan), baseEndpoints };
       if (options.keepReports !== undefined) context.keepAs = join(options.keepReports, `scenario-${scenario.id}-${layout}-ipv${family}`);

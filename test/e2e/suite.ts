@@ -15,6 +15,11 @@ t.test('plannedRuns() keeps only the scenarios, layouts and families asked for',
   t.same(names(plannedRuns({ only: [2, 7], layouts: ['nftables'], families: [6] })), ['2 nftables IPv6']);
   t.same(names(plannedRuns({ only: [7], families: [4] })), ['7 iptables IPv4']);
   t.same(names(plannedRuns({ only: [20, 23], layouts: ['iptables'], families: [4] })), ['20 iptables IPv4', '23 iptables IPv4']);
+  t.same(
+    names(plannedRuns({ only: [1, 20, 21], tcp: { only: [20], layouts: ['iptables'], families: [4] } })),
+    ['1 iptables IPv4', '20 iptables IPv4', '1 nftables IPv4', '1 iptables IPv6', '1 nftables IPv6'],
+    'the tcp option narrows the TCP scenarios only',
+  );
 });
 
 t.test('dualStackPlanned() runs the dual-stack scenario (13) with both families and iptables, unless --only leaves it out', async (t) => {

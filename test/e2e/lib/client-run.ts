@@ -91,8 +91,8 @@ export interface ClientResult {
   events: LoggedEvent[];
 }
 
-/** The client's argument list for `settings` against `targets`, without the output files. */
-function clientArgs(settings: Omit<ClientSettings, 'durationMs'>, targets: readonly string[]): string[] {
+/** The client's argument list for `settings` over `protocol` against `targets`, without the run's length and the output files. */
+function clientArgs(settings: Omit<ClientSettings, 'durationMs' | 'protocol'>, protocol: GateSettings['protocol'] | undefined, targets: readonly string[]): string[] {
   return [
     process.execPath,
     CLI_PATH,
@@ -106,7 +106,7 @@ function clientArgs(settings: Omit<ClientSettings, 'durationMs'>, targets: reado
     `${settings.intervalMs}ms`,
     '--timeout',
     `${settings.timeoutMs}ms`,
-    ...(settings.protocol === undefined ? [] : ['--protocol', settings.protocol]),
+    ...(protocol === undefined ? [] : ['--protocol', protocol]),
     '--stats-interval',
     '1s',
     '--no-watch',
@@ -129,13 +129,15 @@ function readEvents(path: string): LoggedEvent[] {
 
 /**
  * Runs the client as a stability gate (--until-stable) in the bed's client namespace, to its
- * end: its exit code and what it printed.
+ * end: its exit code and what it printed. Its tries' reports go to a directory removed after.
  */
 export function runGateClient(bed: ClientBed, settings: Omit<ClientSettings, 'durationMs' | 'protocol'>, gate: GateSettings): Promise<Omit<ClientResult, 'report' | 'events'>> {
   const plan = bed.plan;
+  const directory = mkdtempSync(join(tmpdir(), 'affinity-e2e-gate-'));
   const child = bed.spawnIn(plan.clientNamespace, [
-    ...clientArgs({ ...settings, protocol: gate.protocol === 'both' ? undefined : gate.protocol }, [formatEndpoint(plan.serviceIp, plan.servicePort)]),
-    ...(gate.protocol === 'both' ? ['--protocol', 'both'] : []),
+    ...clientArgs(settings, gate.protocol, [formatEndpoint(plan.serviceIp, plan.servicePort)]),
+    '--report',
+    join(directory, 'report.json'),
     '--until-stable',
     `${gate.windowMs}ms`,
     '--max-tries',
@@ -148,7 +150,10 @@ export function runGateClient(bed: ClientBed, settings: Omit<ClientSettings, 'du
   child.stderr?.setEncoding('utf8').on('data', (d: string) => (output.stderr += d));
   return new Promise((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, ...output }));
+    child.on('close', (code) => {
+      rmSync(directory, { recursive: true, force: true });
+      resolve({ code, ...output });
+    });
   });
 }
 
@@ -172,7 +177,7 @@ export class ClientRun {
     this.directory = mkdtempSync(join(tmpdir(), 'affinity-e2e-'));
     const plan = bed.plan;
     const child = (this.child = bed.spawnIn(plan.clientNamespace, [
-      ...clientArgs(settings, targets ?? [formatEndpoint(plan.serviceIp, plan.servicePort)]),
+      ...clientArgs(settings, settings.protocol, targets ?? [formatEndpoint(plan.serviceIp, plan.servicePort)]),
       '--duration',
       `${settings.durationMs}ms`,
       '--report',
@@ -235,27 +240,25 @@ export class ClientRun {
     return out;
   }
 
-  /** Sessions established so far, from the events file. */
-  established(): number {
-    let text: string;
-    try {
-      text = readFileSync(this.eventsPath, 'utf8');
-    } catch {
-      return 0;
+  /** Lines of `event` (`established`, `reconnected`, ...) in the events file so far. */
+  count(event: string): number {
+    return readEvents(this.eventsPath).filter((e) => e.event === event).length;
+  }
+
+  /** Resolves true once the events file has `count` lines of `event`, false after `limitMs`. */
+  async waitForEvents(event: string, count: number, limitMs: number): Promise<boolean> {
+    const deadline = Date.now() + limitMs;
+    while (Date.now() < deadline) {
+      if (this.count(event) >= count) return true;
+      await sleep(50);
     }
-    let count = 0;
-    for (const line of text.split('\n')) if (line.includes('"event":"established"')) count++;
-    return count;
+    return false;
   }
 
   /** Resolves once every session is established; rejects after `limitMs`. */
   async waitEstablished(limitMs = 8000): Promise<void> {
-    const deadline = Date.now() + limitMs;
-    while (Date.now() < deadline) {
-      if (this.established() >= this.settings.sessions) return;
-      await sleep(50);
-    }
-    throw new Error(`only ${this.established()} of ${this.settings.sessions} sessions established within ${limitMs} ms: ${this.output.stderr.trim().slice(-400)}`);
+    if (await this.waitForEvents('established', this.settings.sessions, limitMs)) return;
+    throw new Error(`only ${this.count('established')} of ${this.settings.sessions} sessions established within ${limitMs} ms: ${this.output.stderr.trim().slice(-400)}`);
   }
 }
 

@@ -21,7 +21,12 @@ and prints each scenario's client output, the checks against the kernel, and a t
                   (a bed per family and layout, all at the same time; --family picks one)
   scenarios 9-12  a load balancer (ECMP) in front of three nodes: a node joins or leaves the
                   pool under externalTrafficPolicy Cluster or Local (IPv4)
---bed nodes runs only scenarios 9-12 (--bed single only 1-8). --keep-reports keeps each
+  scenario 13     dual stack: one bed with both families
+  scenarios 20-23 TCP sessions on beds of their own, IPv4 and IPv6: an endpoint removed with its
+                  conntrack entries, a rolling replacement (the client's per-pod table), the
+                  same with the server's --shutdown-delay draining vs without, and the
+                  stability gate (--until-stable) on a healthy bed and under 5% loss
+--bed nodes runs only scenarios 9-12 (--bed single all the others). --keep-reports keeps each
 scenario's client report and events (NDJSON) in DIR. Exit code 0 when every scenario passed,
 1 otherwise.`;
 
@@ -43,8 +48,8 @@ async function main(): Promise<number> {
     return 2;
   }
   const only = argument('--only')?.split(',').map(Number);
-  if (only?.some((id) => !Number.isInteger(id) || id < 1 || id > 13)) {
-    process.stderr.write(`e2e: --only takes scenario numbers 1-13 (9-12: several nodes, 13: dual stack), e.g. --only 2,4\n`);
+  if (only?.some((id) => !Number.isInteger(id) || id < 1 || (id > 13 && id < 20) || id > 23)) {
+    process.stderr.write(`e2e: --only takes scenario numbers 1-13 and 20-23 (9-12: several nodes, 13: dual stack, 20-23: TCP), e.g. --only 2,4\n`);
     return 2;
   }
   const bedArg = argument('--bed');
@@ -80,6 +85,7 @@ async function main(): Promise<number> {
       process.stdout.write(outcome.client.stdout);
       if (outcome.client.stderr.trim() !== '') process.stdout.write(`[client stderr]\n${outcome.client.stderr}`);
       process.stdout.write(`-- client exit code ${outcome.client.code}\n`);
+      for (const line of outcome.detail ?? []) process.stdout.write(`${line}\n`);
       for (const check of outcome.checks) process.stdout.write(`   ${check.pass ? 'ok  ' : 'FAIL'} ${check.name}${check.detail ? `: ${check.detail}` : ''}\n`);
     },
   });

@@ -31,6 +31,8 @@ export interface SuiteOptions {
   beds?: readonly BedKind[];
   /** Narrows the node scenarios further: these ids, these layouts (the tap suite runs the cheapest one). */
   nodes?: { only?: readonly number[]; layouts?: readonly Layout[] };
+  /** Narrows the TCP scenarios (20-23) further: these ids, layouts and families (the tap suite runs a cheap subset). */
+  tcp?: { only?: readonly number[]; layouts?: readonly Layout[]; families?: readonly Family[] };
   layouts?: readonly Layout[];
   families?: readonly Family[];
   /** Called as each scenario ends (the by-hand runner prints the client's output here). */
@@ -55,11 +57,17 @@ export function plannedRuns(options: SuiteOptions = {}): PlannedRun[] {
     for (const layout of layouts) {
       for (const scenario of ALL_SCENARIOS) {
         if (options.only && options.only.length > 0 && !options.only.includes(scenario.id)) continue;
+        if (scenario.pods !== undefined && !tcpWanted(scenario.id, layout, family, options.tcp)) continue;
         if (scenario.layouts.includes(layout) && scenario.families.includes(family)) runs.push({ scenario, layout, family });
       }
     }
   }
   return runs;
+}
+
+function tcpWanted(id: number, layout: Layout, family: Family, narrow: SuiteOptions['tcp']): boolean {
+  if (narrow === undefined) return true;
+  return (narrow.only ?? [id]).includes(id) && (narrow.layouts ?? [layout]).includes(layout) && (narrow.families ?? [family]).includes(family);
 }
 
 /** The dual-stack scenario's number: after the single-family ones. */

@@ -157,6 +157,9 @@ export function runGateClient(bed: ClientBed, settings: Omit<ClientSettings, 'du
   });
 }
 
+/** How long the client's Node process may take to print its first line. */
+const STARTUP_LIMIT_MS = 60_000;
+
 export class ClientRun {
   private readonly directory: string;
   private readonly startedAt = Date.now();
@@ -255,10 +258,17 @@ export class ClientRun {
     return false;
   }
 
-  /** Resolves once every session is established; rejects after `limitMs`. */
+  /**
+   * Resolves once every session is established; rejects `limitMs` after the client's first line.
+   * Node itself may take seconds to start on a loaded machine, and the run's own clock starts
+   * only with that line, so the start gets STARTUP_LIMIT_MS of its own.
+   */
   async waitEstablished(limitMs = 8000): Promise<void> {
+    const deadline = Date.now() + STARTUP_LIMIT_MS;
+    while (this.output.stdout === '' && this.child.exitCode === null && Date.now() < deadline) await sleep(50);
     if (await this.waitForEvents('established', this.settings.sessions, limitMs)) return;
-    throw new Error(`only ${this.count('established')} of ${this.settings.sessions} sessions established within ${limitMs} ms: ${this.output.stderr.trim().slice(-400)}`);
+    const printed = this.output.stdout === '' ? 'the client printed nothing yet' : `the client printed: ${this.output.stdout.trim().slice(-300)}`;
+    throw new Error(`only ${this.count('established')} of ${this.settings.sessions} sessions established within ${limitMs} ms (${printed}): ${this.output.stderr.trim().slice(-400)}`);
   }
 }
 

@@ -1,6 +1,7 @@
 // Runs the real `affinity-tester client` inside the bed's client namespace, as a user would, and
-// hands back its JSON report. While it runs, the events file (--events, NDJSON) tells when every
-// session is established, so that a scenario acts on the bed at a known moment.
+// hands back its JSON report and events. While it runs, the events file (--events, NDJSON) tells
+// when every session is established (or a connection is back), so that a scenario acts on the bed
+// at a known moment. Also runs it as a stability gate, to its exit code.
 import type { ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -14,6 +14,9 @@ import type { BreakFinding } from './break-classifier.js';
 import { BreakGroups, type BreakGroup } from './break-groups.js';
 import { breakFindingLine, breakGroupLine } from './break-lines.js';
 import { breakGroupRecordOf, breakRecordOf, type BreakGroupRecord, type BreakRecord } from './break-records.js';
+import { connectionLossLine, connectionStepLine, reconnectionLine } from './connection-lines.js';
+import type { ConnectionLoss, Reconnection } from './connection-state.js';
+import type { ConnectionStep } from './connection-table.js';
 import { attributionLine, clockTime, clusterEventLine, sessionEventLine } from './event-lines.js';
 import type { SessionEvent } from './events.js';
 import { MAX_REPORT_EVENTS, reportClusterEventOf, reportEventOf, type Attribution, type ClientReport, type ReportEvent } from './report.js';
@@ -150,6 +153,30 @@ export class RunOutput {
     const record = breakGroupRecordOf(group);
     this.options.eventLog?.info({ event: 'break-group', at: group.time, ...record }, breakGroupLine(group, plain));
     this.breakGroups.push(record);
+  }
+
+  /** A TCP connection lost (red), printed and logged like a UDP break: the pod it was on and how it ended. */
+  connectionLost(session: number, loss: ConnectionLoss): void {
+    this.options.write(connectionLossLine(session, loss, this.options.style));
+    this.options.eventLog?.info(
+      { event: 'connection-lost', at: loss.time, session, pod: loss.pod ?? null, end: loss.end },
+      connectionLossLine(session, loss, plain),
+    );
+  }
+
+  /** A lost TCP connection back: how long it was down and whether it landed on another pod. */
+  reconnected(session: number, r: Reconnection): void {
+    this.options.write(reconnectionLine(session, r, this.options.style));
+    this.options.eventLog?.info(
+      { event: 'reconnected', at: r.time, session, downMs: r.downMs, from: r.from ?? null, to: r.to, moved: r.moved },
+      reconnectionLine(session, r, plain),
+    );
+  }
+
+  /** A stats tick's TCP step: connections open, lost and reconnected per pod (ctraffic's table row). */
+  connectionStep(step: ConnectionStep): void {
+    this.options.write(connectionStepLine(step, this.options.style));
+    this.options.eventLog?.info({ event: 'connections', at: step.time, open: step.open, lost: step.lost, reconnected: step.reconnected }, connectionStepLine(step, plain));
   }
 
   /** A cluster event as the watch sees it. */

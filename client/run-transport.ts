@@ -1,12 +1,11 @@
 // How a run's sessions reach the target: one UDP socket each (client/session-sockets.ts), or one
 // long-lived TCP connection each (client/session-connections.ts, --protocol tcp). The lifecycle in
 // run.ts sees one shape; what only TCP has (connections per pod, retransmissions) stays here.
-import type { ChalkInstance } from 'chalk';
 import type { Clock } from '../common/clock.js';
 import type { BindingResponse } from '../common/stun/codec.js';
-import { connectionLossLine, connectionStepLine, reconnectionLine } from './connection-lines.js';
 import { connectionReportOf, type ReportConnections } from './connection-report.js';
-import { DEFAULT_RECONNECT, type ReconnectPolicy } from './connection-state.js';
+import { DEFAULT_RECONNECT, type ConnectionLoss, type ReconnectPolicy, type Reconnection } from './connection-state.js';
+import type { ConnectionStep } from './connection-table.js';
 import type { ReplyOutcome, Session } from './session.js';
 import { openSessionConnections, type SessionConnections } from './session-connections.js';
 import type { SessionSocket } from './session-socket.js';
@@ -24,8 +23,9 @@ export interface RunTransportOptions {
   recvBufferBytes?: number;
   bindAddress?: string;
   reconnect?: ReconnectPolicy;
-  write: (line: string) => void;
-  style: ChalkInstance;
+  /** TCP: a connection lost, and one back (printed and logged by the run's output). */
+  onConnectionLoss: (session: number, loss: ConnectionLoss) => void;
+  onReconnection: (session: number, reconnection: Reconnection) => void;
   onReply: (outcome: ReplyOutcome, response: BindingResponse, session: Session, now: number, index: number) => void;
 }
 
@@ -45,13 +45,13 @@ export interface RunTransport {
   /** Whether session `index` may send now: over TCP only on an open connection. */
   ready(index: number, now: number): boolean;
   send(index: number, message: Buffer): void;
-  /** TCP: the stats tick's line of connections lost and reconnected per pod. */
-  statsLine(now: number): string | undefined;
+  /** TCP: closes the stats tick's step of connections open, lost and reconnected per pod. */
+  connectionStep(now: number): ConnectionStep | undefined;
   close(endedAt: number): TransportEnd;
 }
 
 export async function openRunTransport(options: RunTransportOptions): Promise<RunTransport> {
-  const { sessions, target, clock, onReply, write, style } = options;
+  const { sessions, target, clock, onReply } = options;
   if (options.protocol === 'tcp') {
     const retransmitsAtStart = readTcpRetransmits();
     const connections = await openSessionConnections({
@@ -60,8 +60,8 @@ export async function openRunTransport(options: RunTransportOptions): Promise<Ru
       clock,
       policy: options.reconnect ?? DEFAULT_RECONNECT,
       onReply,
-      onLoss: (session, loss) => write(connectionLossLine(session.number, loss, style)),
-      onReconnection: (session, r) => write(reconnectionLine(session.number, r, style)),
+      onLoss: (session, loss) => options.onConnectionLoss(session.number, loss),
+      onReconnection: (session, r) => options.onReconnection(session.number, r),
     });
     return {
       udpSockets: [],
@@ -74,7 +74,7 @@ export async function openRunTransport(options: RunTransportOptions): Promise<Ru
       },
       ready: (index, now) => connections.ready(index, now),
       send: (index, message) => connections.send(index, message),
-      statsLine: (now) => connectionStepLine(connections.table.step(now, connections.openPerPod()), style),
+      connectionStep: (now) => connections.table.step(now, connections.openPerPod()),
       close: (endedAt) => {
         connections.close();
         for (const state of connections.states) state.finish(endedAt);
@@ -106,7 +106,7 @@ export async function openRunTransport(options: RunTransportOptions): Promise<Ru
     },
     ready: () => true,
     send: (index, message) => udp.send(index, message),
-    statsLine: () => undefined,
+    connectionStep: () => undefined,
     close: () => {
       const localPorts = udp.sockets.map((s) => s.localPort);
       // Read before closing: the kernel's drop counters go with the sockets.

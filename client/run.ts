@@ -158,6 +158,8 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
     ...options,
     sessions,
     clock,
+    onConnectionLoss: (session, loss) => output.connectionLost(session, loss),
+    onReconnection: (session, reconnection) => output.reconnected(session, reconnection),
     onReply: (outcome, response, session, now, index) => {
       if (outcome.rttMs !== undefined) {
         tracker.recordRtt(outcome.rttMs);
@@ -208,8 +210,8 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
       { time: now, totals, ...tracker.next(totals), pods: podDistribution(sessions), breaks: classifier.counts().total, ...(targets ? { targets } : {}) },
       { socketErrors: transport.errors, schedulingLagP99Ms: scheduler.lag.percentile(99) ?? null },
     );
-    const connectionLine = transport.statsLine(now);
-    if (connectionLine !== undefined) options.write(connectionLine);
+    const step = transport.connectionStep(now);
+    if (step !== undefined) output.connectionStep(step);
   };
   timeline = new RunTimeline(startedAt, sessions, () => classifier.counts().total, clock);
   scheduler.start(startedAt);

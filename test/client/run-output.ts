@@ -257,6 +257,33 @@ t.test('cluster() prints a dim line and logs the event; internalError() says whi
   t.strictSame(logged, [[{ event: 'cluster', at: T0, kind: 'pod-ready', subject: 'pod-a' }, 'pod-a became Ready']]);
 });
 
+t.test('connectionLost(), reconnected() and connectionStep() print the TCP lines and log each as an NDJSON event, like a UDP break', async (t) => {
+  const colour = new Chalk({ level: 1 });
+  const { output, lines, logged } = setUp({ style: colour });
+  output.connectionLost(4, { time: T0, pod: 'pod-a', end: 'reset' });
+  output.connectionLost(5, { time: T0, pod: undefined, end: 'timeout' });
+  output.reconnected(4, { time: T0 + 250, downMs: 250, from: 'pod-a', to: 'pod-b', moved: true });
+  output.reconnected(5, { time: T0 + 300, downMs: 300, from: undefined, to: 'pod-a', moved: false });
+  output.connectionStep({ time: T0 + 1000, open: { 'pod-a': 1, 'pod-b': 1 }, lost: { 'pod-a': 1 }, reconnected: { 'pod-b': 1 } });
+  t.strictSame(lines, [
+    colour.red('09:00:00.000 session 4 connection lost on pod-a: reset by peer'),
+    colour.red('09:00:00.000 session 5 connection lost on no pod yet: no answer within --timeout while open'),
+    `09:00:00.250 session 4 reconnected after 250ms ${colour.red('on another pod: pod-a -> pod-b')}`,
+    '09:00:00.300 session 5 reconnected after 300ms on pod-a',
+    colour.yellow('09:00:01.000 connections open pod-a 1 | pod-b 1  lost pod-a 1  reconnected pod-b 1'),
+  ]);
+  t.strictSame(logged, [
+    [{ event: 'connection-lost', at: T0, session: 4, pod: 'pod-a', end: 'reset' }, '09:00:00.000 session 4 connection lost on pod-a: reset by peer'],
+    [{ event: 'connection-lost', at: T0, session: 5, pod: null, end: 'timeout' }, '09:00:00.000 session 5 connection lost on no pod yet: no answer within --timeout while open'],
+    [{ event: 'reconnected', at: T0 + 250, session: 4, downMs: 250, from: 'pod-a', to: 'pod-b', moved: true }, '09:00:00.250 session 4 reconnected after 250ms on another pod: pod-a -> pod-b'],
+    [{ event: 'reconnected', at: T0 + 300, session: 5, downMs: 300, from: null, to: 'pod-a', moved: false }, '09:00:00.300 session 5 reconnected after 300ms on pod-a'],
+    [
+      { event: 'connections', at: T0 + 1000, open: { 'pod-a': 1, 'pod-b': 1 }, lost: { 'pod-a': 1 }, reconnected: { 'pod-b': 1 } },
+      '09:00:01.000 connections open pod-a 1 | pod-b 1  lost pod-a 1  reconnected pod-b 1',
+    ],
+  ]);
+});
+
 t.test('formatSetting() writes a setting as people type it', async (t) => {
   t.equal(formatSetting(2000), '2s');
   t.equal(formatSetting(250), '250ms');

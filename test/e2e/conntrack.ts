@@ -35,6 +35,17 @@ t.test('serviceFlows() maps each flow to the Service to the pod it was DNATed to
   ]);
 });
 
+t.test('serviceFlows() of TCP reads the established connections to the Service and skips those closing or closed', async (t) => {
+  const tcp = `ipv4     2 tcp      6 431999 ESTABLISHED src=203.0.113.2 dst=203.0.113.100 sport=49318 dport=3478 src=198.51.100.13 dst=203.0.113.2 sport=3478 dport=49318 [ASSURED] mark=0 use=1
+ipv4     2 tcp      6 117 TIME_WAIT src=203.0.113.2 dst=203.0.113.100 sport=49324 dport=3478 src=198.51.100.11 dst=203.0.113.2 sport=3478 dport=49324 [ASSURED] mark=0 use=1
+ipv4     2 udp      17 29 src=203.0.113.2 dst=203.0.113.100 sport=59039 dport=3478 src=198.51.100.11 dst=203.0.113.2 sport=3478 dport=59039 mark=0 use=1
+`;
+  const flows = parseConntrack(tcp);
+  t.same(flows.map((f) => f.state), ['ESTABLISHED', 'TIME_WAIT', undefined], 'the state of TCP flows only');
+  t.same(serviceFlows(flows, '203.0.113.100', 3478, 'tcp'), [{ client: '203.0.113.2:49318', seen: '203.0.113.2:49318', backend: '198.51.100.13' }]);
+  t.same(serviceFlows(flows, '203.0.113.100', 3478), [{ client: '203.0.113.2:59039', seen: '203.0.113.2:59039', backend: '198.51.100.11' }], 'UDP by default');
+});
+
 t.test('serviceFlows() shows the port the node gave a flow whose reply tuple clashed with a stale entry', async (t) => {
   // Captured after a flush: the reply goes to port 21858, not to the client's 45321.
   const line = 'ipv4 2 udp 17 29 src=203.0.113.2 dst=203.0.113.100 sport=45321 dport=3478 src=198.51.100.12 dst=203.0.113.2 sport=3478 dport=21858 mark=0 use=1';

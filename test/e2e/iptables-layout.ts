@@ -33,6 +33,31 @@ t.test('chain names are KUBE-SVC-/KUBE-SEP- with 16 base32 characters, distinct 
   t.equal(new Set(names).size, 3);
 });
 
+t.test('iptablesRestoreInput() of a Service with a TCP port too: the same chains for TCP, named with its port and protocol, stale ones deleted for both', async (t) => {
+  const both: ServiceSpec = { ...service, tcpPortName: 'stun-tcp' };
+  const tcpPort: ServiceSpec = { ...service, portName: 'stun-tcp' };
+  const text = iptablesRestoreInput(4, both, endpoints.slice(1), endpoints);
+  const udpSvc = serviceChain(both);
+  const tcpSvc = serviceChain(tcpPort, 'tcp');
+  t.not(tcpSvc, udpSvc);
+  t.not(serviceChain(tcpPort, 'tcp'), serviceChain(tcpPort, 'udp'), 'the protocol is part of the hash');
+  t.same(rulesOf(text, 'KUBE-SERVICES'), [
+    `-A KUBE-SERVICES -m comment --comment "default/affinity:stun cluster IP" -m udp -p udp -d 203.0.113.100/32 --dport 3478 -j ${udpSvc}`,
+    `-A KUBE-SERVICES -m comment --comment "default/affinity:stun-tcp cluster IP" -m tcp -p tcp -d 203.0.113.100/32 --dport 3478 -j ${tcpSvc}`,
+  ]);
+  const tcpSep = endpointChain(tcpPort, endpoints[2]!, 'tcp');
+  t.same(rulesOf(text, tcpSep), [
+    `-A ${tcpSep} -m comment --comment default/affinity:stun-tcp -s 198.51.100.13/32 -j KUBE-MARK-MASQ`,
+    `-A ${tcpSep} -m comment --comment default/affinity:stun-tcp -m tcp -p tcp -j DNAT --to-destination 198.51.100.13:3478`,
+  ]);
+  t.equal(rulesOf(text, tcpSvc).length, 2);
+  t.same(
+    text.split('\n').filter((l) => l.startsWith('-X ')),
+    [`-X ${endpointChain(both, endpoints[0]!)}`, `-X ${endpointChain(tcpPort, endpoints[0]!, 'tcp')}`],
+  );
+  t.equal(text.split('\n').filter((l) => l.startsWith('-A KUBE-POSTROUTING')).length, 3, 'the shared chains are filled once');
+});
+
 t.test('iptablesRestoreInput() without affinity: KUBE-SERVICES -> KUBE-SVC (statistic random) -> KUBE-SEP (DNAT)', async (t) => {
   const text = iptablesRestoreInput(4, service, endpoints);
   const svc = serviceChain(service);

@@ -31,6 +31,24 @@ t.test('names carry an 8-character hash and the namespace/name/protocol/port pat
   t.not(endpointChainName(service, endpoints[0]!).slice(0, 17), endpointChainName(service, endpoints[1]!).slice(0, 17));
 });
 
+t.test('nftablesTransaction() of a Service with a TCP port too: a service-ips element, Service and endpoint chains per protocol, stale ones deleted for both', async (t) => {
+  const both: ServiceSpec = { ...service, tcpPortName: 'stun-tcp' };
+  const tcpPort: ServiceSpec = { ...service, portName: 'stun-tcp' };
+  const text = nftablesTransaction(4, both, endpoints.slice(1), endpoints);
+  const tcpSvc = serviceChainName(tcpPort, 'tcp');
+  const tcpEp = endpointChainName(tcpPort, endpoints[1]!, 'tcp');
+  t.match(tcpSvc, /^service-[A-Z2-7]{8}-default\/affinity\/tcp\/stun-tcp$/);
+  t.match(text, `add element ip kube-proxy service-ips { 203.0.113.100 . udp . 3478 : goto ${serviceChainName(both)} }`);
+  t.match(text, `add element ip kube-proxy service-ips { 203.0.113.100 . tcp . 3478 : goto ${tcpSvc} }`);
+  t.same(rulesOf(text, tcpSvc), [`numgen random mod 1 vmap { 0 : goto ${tcpEp} }`]);
+  t.same(rulesOf(text, tcpEp), ['ip saddr 198.51.100.12 jump mark-for-masquerade', 'meta l4proto tcp dnat to 198.51.100.12:3478']);
+  t.same(
+    text.split('\n').filter((l) => l.startsWith('delete ')),
+    [`delete chain ip kube-proxy ${endpointChainName(both, endpoints[0]!)}`, `delete chain ip kube-proxy ${endpointChainName(tcpPort, endpoints[0]!, 'tcp')}`],
+  );
+  t.equal(text.split('\n').filter((l) => l === 'flush chain ip kube-proxy masquerading').length, 1, 'the shared chains are filled once');
+});
+
 t.test('nftablesTransaction() routes the cluster IP through the service-ips vmap to numgen random', async (t) => {
   const text = nftablesTransaction(4, service, endpoints);
   const svc = serviceChainName(service);

@@ -21,7 +21,7 @@ function observed(events: ReportView['events']): Observed {
     events,
   } satisfies ReportView;
   return {
-    client: { code: 1, stdout: '', stderr: '', report } satisfies ClientResult,
+    client: { code: 1, stdout: '', stderr: '', report, events: [] } satisfies ClientResult,
     answered: new Map([
       [
         `${NAT}:40001`,

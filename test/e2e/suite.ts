@@ -3,12 +3,12 @@ import { dualStackPlanned, plannedNodesRuns, plannedRuns, tableRows } from './li
 
 const names = (runs: ReturnType<typeof plannedRuns>) => runs.map((r) => `${r.scenario.id} ${r.layout} IPv${r.family}`);
 
-t.test('plannedRuns() runs scenarios 1-6 in both layouts over IPv4 and IPv6, 7 and 8 over IPv4 with iptables, and the verdict\'s 14-19 over IPv4', async (t) => {
+t.test('plannedRuns() runs scenarios 1-6 and the TCP ones (20-23) in both layouts over IPv4 and IPv6, 7 and 8 over IPv4 with iptables, and the verdict\'s 14-19 over IPv4', async (t) => {
   const runs = names(plannedRuns());
-  t.equal(runs.length, 35);
-  t.same(runs.slice(0, 14), [1, 2, 3, 4, 5, 6, 7, 8, 14, 15, 16, 17, 18, 19].map((id) => `${id} iptables IPv4`));
-  t.same(runs.slice(14, 23), [1, 2, 3, 4, 5, 6, 14, 15, 16].map((id) => `${id} nftables IPv4`));
-  t.same(runs.slice(23, 29), [1, 2, 3, 4, 5, 6].map((id) => `${id} iptables IPv6`));
+  t.equal(runs.length, 51);
+  t.same(runs.slice(0, 18), [1, 2, 3, 4, 5, 6, 7, 8, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23].map((id) => `${id} iptables IPv4`));
+  t.same(runs.slice(18, 31), [1, 2, 3, 4, 5, 6, 14, 15, 16, 20, 21, 22, 23].map((id) => `${id} nftables IPv4`));
+  t.same(runs.slice(31, 41), [1, 2, 3, 4, 5, 6, 20, 21, 22, 23].map((id) => `${id} iptables IPv6`));
   t.notOk(runs.some((r) => /^(7|8|1[4-9]) .*IPv6$/.test(r)));
 });
 
@@ -19,13 +19,19 @@ t.test('plannedRuns() narrows the verdict\'s scenarios by their own ids and layo
     ['14 nftables IPv4', '15 nftables IPv4', '16 nftables IPv4'],
     'what the tap suite runs',
   );
-  t.equal(tap.length, 8 + 6 + 3);
+  t.equal(tap.length, 8 + 6 + 3 + 2 * 4, 'the other scenarios as they were: 1-8, 1-6, and the TCP ones in each layout');
   t.same(names(plannedRuns({ only: [17, 18], verdict: { only: [18] } })), ['18 iptables IPv4']);
 });
 
 t.test('plannedRuns() keeps only the scenarios, layouts and families asked for', async (t) => {
   t.same(names(plannedRuns({ only: [2, 7], layouts: ['nftables'], families: [6] })), ['2 nftables IPv6']);
   t.same(names(plannedRuns({ only: [7], families: [4] })), ['7 iptables IPv4']);
+  t.same(names(plannedRuns({ only: [20, 23], layouts: ['iptables'], families: [4] })), ['20 iptables IPv4', '23 iptables IPv4']);
+  t.same(
+    names(plannedRuns({ only: [1, 20, 21], tcp: { only: [20], layouts: ['iptables'], families: [4] } })),
+    ['1 iptables IPv4', '20 iptables IPv4', '1 nftables IPv4', '1 iptables IPv6', '1 nftables IPv6'],
+    'the tcp option narrows the TCP scenarios only',
+  );
 });
 
 t.test('dualStackPlanned() runs the dual-stack scenario (13) with both families and iptables, unless --only leaves it out', async (t) => {
@@ -38,7 +44,7 @@ t.test('dualStackPlanned() runs the dual-stack scenario (13) with both families 
 });
 
 t.test('tableRows() names the dual-stack row IPv4+IPv6', async (t) => {
-  const client = { code: 1, stdout: '', stderr: '', report: {} as never };
+  const client = { code: 1, stdout: '', stderr: '', report: {} as never, events: [] };
   const rows = tableRows([{ id: 13, title: 'dual stack', layout: 'iptables', family: 'dual', expected: 'e', reported: 'r', checks: [], pass: true, client }]);
   t.same(rows, [{ scenario: '13. dual stack', family: 'IPv4+IPv6', layout: 'iptables', expected: 'e', reported: 'r', result: 'pass' }]);
 });
@@ -62,6 +68,6 @@ t.test('plannedNodesRuns() runs the node scenarios 9-12 in both layouts, over IP
 t.test('the beds option picks the one-node scenarios, the node scenarios, or both', async (t) => {
   t.equal(plannedRuns({ beds: ['nodes'] }).length, 0);
   t.equal(plannedNodesRuns({ beds: ['single'] }).length, 0);
-  t.equal(plannedRuns({ beds: ['single', 'nodes'] }).length, 35);
+  t.equal(plannedRuns({ beds: ['single', 'nodes'] }).length, 51);
   t.equal(plannedNodesRuns({ beds: ['nodes'] }).length, 8);
 });

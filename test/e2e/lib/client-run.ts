@@ -1,6 +1,8 @@
 // Runs the real `affinity-tester client` inside the bed's client namespace, as a user would, and
-// hands back its JSON report. While it runs, the events file (--events, NDJSON) tells when every
-// session is established, so that a scenario acts on the bed at a known moment.
+// hands back its JSON report and events. While it runs, the events file (--events, NDJSON) tells
+// when every session is established (or a connection is back), so that a scenario acts on the bed
+// at a known moment. Also runs it as a stability gate, to its exit code.
+import type { ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +20,8 @@ export interface ClientSettings {
   timeoutMs: number;
   rampMs: number;
   durationMs: number;
+  /** --protocol; udp when absent. */
+  protocol?: 'udp' | 'tcp';
   /** --stuck-after (the client's default when absent). */
   stuckAfterMs?: number;
   /** With this, the client watches the cluster (--watch) through this kubeconfig; without, --no-watch. */
@@ -29,6 +33,14 @@ export interface ClusterAccess {
   kubeconfig: string;
   namespace: string;
   service: string;
+}
+
+/** The stability gate's flags, for a client run with --until-stable instead of --duration. */
+export interface GateSettings {
+  windowMs: number;
+  maxTries: number;
+  retryWaitMs: number;
+  protocol: 'udp' | 'tcp' | 'both';
 }
 
 /** The part of the client's report (issue 3's schema) the scenarios read. */
@@ -65,6 +77,26 @@ export interface ReportView {
   verdict?: { passed: boolean; broken: string[] };
   breaks?: ReportBreaks;
   cluster?: { watched: boolean; events: { kind: string; subject: string; text: string }[] };
+  /** Over TCP: the connections section (client/connection-report.ts). */
+  connections?: {
+    totals: { served: number; lost: number; reconnected: number; moved: number; refused: number; gaveUp: number };
+    pods: { pod: string; lost: number; landed: number; movedIn: number }[];
+    steps: { time: string; open: Record<string, number>; lost: Record<string, number>; reconnected: Record<string, number> }[];
+    sessions: { session: number; lost: number; reconnected: number; moved: number }[];
+  };
+}
+
+/** One line of the client's --events NDJSON: `event`, `at` (epoch ms) and the event's own fields. */
+export interface LoggedEvent {
+  event: string;
+  at: number;
+  session?: number;
+  pod?: string | null;
+  mapped?: string;
+  end?: string;
+  from?: string | null;
+  to?: string;
+  moved?: boolean;
 }
 
 export interface ClientResult {
@@ -72,12 +104,85 @@ export interface ClientResult {
   stdout: string;
   stderr: string;
   report: ReportView;
+  /** Every line of the --events file. */
+  events: LoggedEvent[];
 }
+
+/** The client's argument list for `settings` over `protocol` against `targets`, without the run's length and the output files. */
+function clientArgs(settings: Omit<ClientSettings, 'durationMs' | 'protocol'>, protocol: GateSettings['protocol'] | undefined, targets: readonly string[]): string[] {
+  return [
+    process.execPath,
+    CLI_PATH,
+    'client',
+    ...targets.flatMap((target) => ['--target', target]),
+    '--sessions',
+    String(settings.sessions),
+    '--ramp',
+    `${settings.rampMs}ms`,
+    '--interval',
+    `${settings.intervalMs}ms`,
+    '--timeout',
+    `${settings.timeoutMs}ms`,
+    ...(protocol === undefined ? [] : ['--protocol', protocol]),
+    '--stats-interval',
+    '1s',
+    ...(settings.stuckAfterMs === undefined ? [] : ['--stuck-after', `${settings.stuckAfterMs}ms`]),
+    ...(settings.watch === undefined ? ['--no-watch'] : ['--watch', '--namespace', settings.watch.namespace, '--service', settings.watch.service]),
+  ];
+}
+
+/** The whole lines of an NDJSON file; none when it is missing. Read while the client writes, the last may be cut. */
+function readEvents(path: string): LoggedEvent[] {
+  if (!existsSync(path)) return [];
+  const events: LoggedEvent[] = [];
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    try {
+      if (line.trim() !== '') events.push(JSON.parse(line) as LoggedEvent);
+    } catch {
+      // A line the client is still writing.
+    }
+  }
+  return events;
+}
+
+/**
+ * Runs the client as a stability gate (--until-stable) in the bed's client namespace, to its
+ * end: its exit code and what it printed. Its tries' reports go to a directory removed after.
+ */
+export function runGateClient(bed: ClientBed, settings: Omit<ClientSettings, 'durationMs' | 'protocol'>, gate: GateSettings): Promise<Omit<ClientResult, 'report' | 'events'>> {
+  const plan = bed.plan;
+  const directory = mkdtempSync(join(tmpdir(), 'affinity-e2e-gate-'));
+  const child = bed.spawnIn(plan.clientNamespace, [
+    ...clientArgs(settings, gate.protocol, [formatEndpoint(plan.serviceIp, plan.servicePort)]),
+    '--report',
+    join(directory, 'report.json'),
+    '--until-stable',
+    `${gate.windowMs}ms`,
+    '--max-tries',
+    String(gate.maxTries),
+    '--retry-wait',
+    `${gate.retryWaitMs}ms`,
+  ]);
+  const output = { stdout: '', stderr: '' };
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => (output.stdout += d));
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (output.stderr += d));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => {
+      rmSync(directory, { recursive: true, force: true });
+      resolve({ code, ...output });
+    });
+  });
+}
+
+/** How long the client's Node process may take to print its first line. */
+const STARTUP_LIMIT_MS = 60_000;
 
 export class ClientRun {
   private readonly directory: string;
   private readonly startedAt = Date.now();
   private readonly output = { stdout: '', stderr: '' };
+  private readonly child: ChildProcess;
   readonly finished: Promise<ClientResult>;
 
   /**
@@ -92,32 +197,15 @@ export class ClientRun {
   ) {
     this.directory = mkdtempSync(join(tmpdir(), 'affinity-e2e-'));
     const plan = bed.plan;
-    const watch = settings.watch;
-    const argv = [
-      process.execPath,
-      CLI_PATH,
-      'client',
-      ...(targets ?? [formatEndpoint(plan.serviceIp, plan.servicePort)]).flatMap((target) => ['--target', target]),
-      '--sessions',
-      String(settings.sessions),
-      '--ramp',
-      `${settings.rampMs}ms`,
-      '--interval',
-      `${settings.intervalMs}ms`,
-      '--timeout',
-      `${settings.timeoutMs}ms`,
+    const child = (this.child = bed.spawnIn(plan.clientNamespace, [
+      ...clientArgs(settings, settings.protocol, targets ?? [formatEndpoint(plan.serviceIp, plan.servicePort)]),
       '--duration',
       `${settings.durationMs}ms`,
-      '--stats-interval',
-      '1s',
       '--report',
       this.reportPath,
       '--events',
       this.eventsPath,
-      ...(settings.stuckAfterMs === undefined ? [] : ['--stuck-after', `${settings.stuckAfterMs}ms`]),
-      ...(watch === undefined ? ['--no-watch'] : ['--watch', '--namespace', watch.namespace, '--service', watch.service]),
-    ];
-    const child = bed.spawnIn(plan.clientNamespace, argv, watch === undefined ? {} : { KUBECONFIG: watch.kubeconfig });
+    ]));
     child.stdout?.setEncoding('utf8').on('data', (d: string) => (this.output.stdout += d));
     child.stderr?.setEncoding('utf8').on('data', (d: string) => (this.output.stderr += d));
     this.finished = new Promise<ClientResult>((resolve, reject) => {
@@ -127,7 +215,7 @@ export class ClientRun {
           const report = JSON.parse(readFileSync(this.reportPath, 'utf8')) as ReportView;
           const missing = missingReportFields(report);
           if (missing.length > 0) throw new Error(`the report lacks ${missing.join(', ')}`);
-          resolve({ code, ...this.output, report });
+          resolve({ code, ...this.output, report, events: readEvents(this.eventsPath) });
         } catch (error) {
           reject(new Error(`the client exited ${code} without a readable report (${(error as Error).message}): ${this.output.stderr.trim().slice(-600)}`));
         } finally {
@@ -151,39 +239,58 @@ export class ClientRun {
     return join(this.directory, 'events.ndjson');
   }
 
+  /**
+   * Ends the run now, as Ctrl-C would: the client stops sending, writes its report and exits.
+   * For a scenario whose length depends on the bed (servers draining), not on a set duration.
+   */
+  stop(): void {
+    this.child.kill('SIGINT');
+  }
+
   /** Milliseconds since the client was started. */
   elapsedMs(): number {
     return Date.now() - this.startedAt;
   }
 
-  /** Sessions established so far, from the events file. */
-  established(): number {
-    let text: string;
-    try {
-      text = readFileSync(this.eventsPath, 'utf8');
-    } catch {
-      return 0;
+  /** Each session's first answer so far, from the events file: the pod and the address it saw. */
+  establishedSessions(): Map<number, { pod: string; mapped: string | undefined }> {
+    const out = new Map<number, { pod: string; mapped: string | undefined }>();
+    for (const e of readEvents(this.eventsPath)) {
+      if (e.event === 'established' && e.session !== undefined && typeof e.pod === 'string') out.set(e.session, { pod: e.pod, mapped: e.mapped });
     }
-    let count = 0;
-    for (const line of text.split('\n')) if (line.includes('"event":"established"')) count++;
-    return count;
+    return out;
+  }
+
+  /** Lines of `event` (`established`, `reconnected`, ...) in the events file so far. */
+  count(event: string): number {
+    return readEvents(this.eventsPath).filter((e) => e.event === event).length;
+  }
+
+  /** Resolves true once the events file has `count` lines of `event`, false after `limitMs`. */
+  async waitForEvents(event: string, count: number, limitMs: number): Promise<boolean> {
+    const deadline = Date.now() + limitMs;
+    // Looks once more after the deadline: on a loaded machine the last sleep can overrun it by
+    // seconds, and the events may have come meanwhile.
+    for (;;) {
+      if (this.count(event) >= count) return true;
+      if (Date.now() >= deadline) return false;
+      await sleep(50);
+    }
   }
 
   /**
-   * Resolves once every session is established; rejects after `limitMs`. A client with a watch
+   * Resolves once every session is established; rejects `limitMs` after the client's first line.
+   * Node itself may take seconds to start on a loaded machine, and the run's own clock starts
+   * only with that line, so the start gets STARTUP_LIMIT_MS of its own. A client with a watch
    * gets twice the time: before its first session it loads @kubernetes/client-node (0.9 s of CPU
    * here, against 0.3 s for the client's own start) and lists four resources.
    */
   async waitEstablished(limitMs = this.settings.watch === undefined ? 8000 : 16_000): Promise<void> {
-    const deadline = Date.now() + limitMs;
-    // Looks once more after the deadline: on a loaded machine the last sleep can overrun it by
-    // seconds, and the sessions may have come up meanwhile.
-    for (;;) {
-      if (this.established() >= this.settings.sessions) return;
-      if (Date.now() >= deadline) break;
-      await sleep(50);
-    }
-    throw new Error(`only ${this.established()} of ${this.settings.sessions} sessions established within ${limitMs} ms: ${this.output.stderr.trim().slice(-400)}${this.output.stdout.trim().slice(-400)}`);
+    const deadline = Date.now() + STARTUP_LIMIT_MS;
+    while (this.output.stdout === '' && this.child.exitCode === null && Date.now() < deadline) await sleep(50);
+    if (await this.waitForEvents('established', this.settings.sessions, limitMs)) return;
+    const printed = this.output.stdout === '' ? 'the client printed nothing yet' : `the client printed: ${this.output.stdout.trim().slice(-300)}`;
+    throw new Error(`only ${this.count('established')} of ${this.settings.sessions} sessions established within ${limitMs} ms (${printed}): ${this.output.stderr.trim().slice(-400)}`);
   }
 }
 

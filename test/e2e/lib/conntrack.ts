@@ -6,6 +6,7 @@
 // port is the port the NAT chose. `conntrack -f ipv6` prints the same with IPv6 addresses
 // (`ipv6 10 udp 17 ...`), in the canonical RFC 5952 form the client prints too.
 import { formatEndpoint } from '../../../common/ip-address.js';
+import type { Protocol } from './service.js';
 
 export interface Tuple {
   src: string;
@@ -18,6 +19,8 @@ export interface Flow {
   protocol: string;
   original: Tuple;
   reply: Tuple;
+  /** A TCP flow's state as conntrack tracks it (`ESTABLISHED`, `TIME_WAIT`, ...); absent for UDP. */
+  state?: string;
 }
 
 const TUPLE_KEYS = ['src', 'dst', 'sport', 'dport'] as const;
@@ -43,7 +46,9 @@ export function parseConntrack(text: string): Flow[] {
     }
     const [original, reply] = tuples.map(toTuple);
     if (original === undefined || reply === undefined) continue;
-    flows.push({ protocol, original, reply });
+    // TCP lines carry the state between the timeout and the first tuple: `tcp 6 431999 ESTABLISHED src=...`.
+    const state = protocol === 'tcp' ? words.find((w) => /^[A-Z_]+$/.test(w)) : undefined;
+    flows.push(state === undefined ? { protocol, original, reply } : { protocol, original, reply, state });
   }
   return flows;
 }
@@ -68,11 +73,15 @@ export interface ServiceFlow {
   backend: string;
 }
 
-/** The flows to the Service `serviceIp:servicePort` among `flows` (node side). */
-export function serviceFlows(flows: readonly Flow[], serviceIp: string, servicePort: number): ServiceFlow[] {
+/**
+ * The flows to the Service `serviceIp:servicePort` among `flows` (node side), of `protocol`; for
+ * TCP only the connections conntrack holds ESTABLISHED (not those closing or closed).
+ */
+export function serviceFlows(flows: readonly Flow[], serviceIp: string, servicePort: number, protocol: Protocol = 'udp'): ServiceFlow[] {
   const out: ServiceFlow[] = [];
   for (const flow of flows) {
-    if (flow.protocol !== 'udp' || flow.original.dst !== serviceIp || flow.original.dport !== servicePort) continue;
+    if (protocol === 'tcp' && flow.state !== 'ESTABLISHED') continue;
+    if (flow.protocol !== protocol || flow.original.dst !== serviceIp || flow.original.dport !== servicePort) continue;
     out.push({
       client: formatEndpoint(flow.original.src, flow.original.sport),
       seen: formatEndpoint(flow.reply.dst, flow.reply.dport),

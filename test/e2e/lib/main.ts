@@ -25,7 +25,11 @@ and prints each scenario's client output, the checks against the kernel, and a t
   scenario 13     dual stack: one client, an IPv4 and an IPv6 target
   scenarios 14-19 the affinity verdict against conntrack, with a Kubernetes API stand-in
                   for the client's watch (14-17) and without (18-19), one node, IPv4
---bed nodes runs only scenarios 9-12 (--bed single the others). --keep-reports keeps each
+  scenarios 20-23 TCP sessions on beds of their own, IPv4 and IPv6: an endpoint removed with its
+                  conntrack entries, a rolling replacement (the client's per-pod table), the
+                  same with the server's --shutdown-delay draining vs without, and the
+                  stability gate (--until-stable) on a healthy bed and under 5% loss
+--bed nodes runs only scenarios 9-12 (--bed single all the others). --keep-reports keeps each
 scenario's client report and events (NDJSON) in DIR. Exit code 0 when every scenario passed,
 1 otherwise.`;
 
@@ -47,8 +51,8 @@ async function main(): Promise<number> {
     return 2;
   }
   const only = argument('--only')?.split(',').map(Number);
-  if (only?.some((id) => !Number.isInteger(id) || id < 1 || id > 19)) {
-    process.stderr.write(`e2e: --only takes scenario numbers 1-19 (9-12: several nodes, 13: dual stack, 14-19: the verdict), e.g. --only 2,4\n`);
+  if (only?.some((id) => !Number.isInteger(id) || id < 1 || id > 23)) {
+    process.stderr.write(`e2e: --only takes scenario numbers 1-23 (9-12: several nodes, 13: dual stack, 14-19: the verdict, 20-23: TCP), e.g. --only 2,4\n`);
     return 2;
   }
   const bedArg = argument('--bed');
@@ -84,6 +88,7 @@ async function main(): Promise<number> {
       process.stdout.write(outcome.client.stdout);
       if (outcome.client.stderr.trim() !== '') process.stdout.write(`[client stderr]\n${outcome.client.stderr}`);
       process.stdout.write(`-- client exit code ${outcome.client.code}\n`);
+      for (const line of outcome.detail ?? []) process.stdout.write(`${line}\n`);
       for (const check of outcome.checks) process.stdout.write(`   ${check.pass ? 'ok  ' : 'FAIL'} ${check.name}${check.detail ? `: ${check.detail}` : ''}\n`);
     },
   });

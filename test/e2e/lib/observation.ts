@@ -7,6 +7,7 @@ import { formatEndpoint } from '../../../common/ip-address.js';
 import { podByIp } from './bed-plan.js';
 import { ClientRun, type ClientResult, type ClientSettings, type ReportView } from './client-run.js';
 import { answersByClient, type Answer } from './conntrack.js';
+import type { Protocol } from './service.js';
 import type { TestBed } from './test-bed.js';
 
 export interface Check {
@@ -16,11 +17,12 @@ export interface Check {
 }
 
 /** The node's conntrack table: the pod of each client flow, by the client's address as the
- * node received it (`byClient`) and as the pod sees it (`bySeen`, what the client reports). */
-export async function nodeSnapshot(bed: TestBed): Promise<{ byClient: Map<string, string>; bySeen: Map<string, string> }> {
+ * node received it (`byClient`) and as the pod sees it (`bySeen`, what the client reports).
+ * For TCP, the established connections. */
+export async function nodeSnapshot(bed: TestBed, protocol: Protocol = 'udp'): Promise<{ byClient: Map<string, string>; bySeen: Map<string, string> }> {
   const byClient = new Map<string, string>();
   const bySeen = new Map<string, string>();
-  for (const flow of await bed.nodeServiceFlows()) {
+  for (const flow of await bed.nodeServiceFlows(protocol)) {
     const pod = podByIp(bed.plan, flow.backend)?.name ?? flow.backend;
     byClient.set(flow.client, pod);
     bySeen.set(flow.seen, pod);

@@ -31,7 +31,9 @@ export interface ScenarioOutcome {
   reported: string;
   checks: Check[];
   pass: boolean;
-  client: ClientResult;
+  client: ClientOutput;
+  /** Further lines to show under the client's output (a scenario's own table). */
+  detail?: string[];
   /** The verdict's classes (issue 9): what the kernel did and what the client reported. */
   classes?: { kernel: ClassCounts; client: ClassCounts };
 }
@@ -43,6 +45,9 @@ export interface ClassCounts {
   stuck: number;
 }
 
+/** What a scenario shows of the client: its exit code and output (several runs' joined, for some). */
+export type ClientOutput = Pick<ClientResult, 'code' | 'stdout' | 'stderr'>;
+
 export interface Scenario {
   id: number;
   title: string;
@@ -50,6 +55,11 @@ export interface Scenario {
   families: readonly Family[];
   /** Needs the Kubernetes API stand-in (the context's `cluster`). */
   usesApi?: boolean;
+  /**
+   * The TCP scenarios run on a bed of their own (per family and layout) beside the others, with
+   * this many pods; the others on the shared bed of PODS pods.
+   */
+  pods?: number;
   run(context: ScenarioContext): Promise<Omit<ScenarioOutcome, 'id' | 'title' | 'layout' | 'family' | 'pass'>>;
 }
 
@@ -77,6 +87,8 @@ export function serviceFor(plan: BedPlan, sessionAffinity: ServiceSpec['sessionA
     port: plan.servicePort,
     sessionAffinity,
     stickySeconds: 10800,
+    // A port per protocol, as the manifests have: the TCP scenarios connect to the same Service.
+    tcpPortName: 'stun-tcp',
   };
 }
 

@@ -9,10 +9,19 @@ import { formatEndpoint } from '../../../common/ip-address.js';
  */
 export type Family = 4 | 6;
 
+/** A Service port's protocol, as kube-proxy writes it into chain names and matches. */
+export type Protocol = 'udp' | 'tcp';
+
 export interface ServiceSpec {
   namespace: string;
   name: string;
+  /** The UDP port's name. */
   portName: string;
+  /**
+   * The name of a TCP port of the same number, when the Service has one (the manifests'
+   * `stun-tcp`): kube-proxy then writes the same rules for TCP, in chains of its own.
+   */
+  tcpPortName?: string;
   clusterIp: string;
   port: number;
   /** `ClientIP` pins each client address to one endpoint for `stickySeconds`. */
@@ -42,6 +51,13 @@ export interface Endpoint {
   port: number;
   /** The endpoint runs on this node (kube-proxy's IsLocal), for `externalTrafficPolicy: Local`. */
   local?: boolean;
+}
+
+/** The Service's ports kube-proxy writes rules for: the UDP one, then the TCP one if any. */
+export function servicePorts(service: ServiceSpec): { service: ServiceSpec; protocol: Protocol }[] {
+  const ports: { service: ServiceSpec; protocol: Protocol }[] = [{ service, protocol: 'udp' }];
+  if (service.tcpPortName !== undefined) ports.push({ service: { ...service, portName: service.tcpPortName }, protocol: 'tcp' });
+  return ports;
 }
 
 /** `ip:port`, or `[ip]:port` for IPv6: kube-proxy's endpoint string (net.JoinHostPort). */

@@ -13,17 +13,28 @@ import { NODES, NODES_SCENARIOS, runNodesScenario, type NodesScenario } from './
 import { endpointOf, resetBed, SCENARIOS, serviceFor, type ClassCounts, type Scenario, type ScenarioContext, type ScenarioOutcome } from './scenarios.js';
 import type { Family } from './service.js';
 import type { TableRow } from './table.js';
+import { TCP_SCENARIOS } from './tcp-scenarios.js';
 import { TestBed, type Layout } from './test-bed.js';
 import { VERDICT_SCENARIOS } from './verdict-scenarios.js';
 
 /** Three endpoints, plus one pod that runs but only becomes an endpoint on scale-up. */
 const PODS = 4;
+const ENDPOINTS = 3;
+/**
+ * Every one-node scenario: the kernel's (1-8) then the verdict's (14-19) on the shared bed, the
+ * TCP ones (20-23) on beds of their own.
+ */
+const ALL_SCENARIOS: readonly Scenario[] = [...SCENARIOS, ...VERDICT_SCENARIOS, ...TCP_SCENARIOS];
 
-/** What the one-node beds run: the kernel's scenarios (1-8), then the verdict's (14-19). */
-const SINGLE_BED_SCENARIOS: readonly Scenario[] = [...SCENARIOS, ...VERDICT_SCENARIOS];
-
-/** The one-node bed (scenarios 1-8 and 14-19) or the several-nodes bed behind a load balancer (9-12). */
+/** The one-node beds (scenarios 1-8, 14-19 and 20-23) or the several-nodes bed behind a load balancer (9-12). */
 export type BedKind = 'single' | 'nodes';
+
+/** Some scenarios of a group only: these ids, layouts and families (each: all when absent). */
+export interface Narrowing {
+  only?: readonly number[];
+  layouts?: readonly Layout[];
+  families?: readonly Family[];
+}
 
 export interface SuiteOptions {
   /** Only these scenario ids (all when empty). */
@@ -33,7 +44,9 @@ export interface SuiteOptions {
   /** Narrows the node scenarios further: these ids, these layouts (the tap suite runs the cheapest one). */
   nodes?: { only?: readonly number[]; layouts?: readonly Layout[] };
   /** Narrows the verdict's scenarios (14-19) further, the same way (the tap suite runs a subset). */
-  verdict?: { only?: readonly number[]; layouts?: readonly Layout[] };
+  verdict?: Narrowing;
+  /** Narrows the TCP scenarios (20-23) further (the tap suite runs a cheap subset). */
+  tcp?: Narrowing;
   layouts?: readonly Layout[];
   families?: readonly Family[];
   /** Called as each scenario ends (the by-hand runner prints the client's output here). */
@@ -56,9 +69,10 @@ export function plannedRuns(options: SuiteOptions = {}): PlannedRun[] {
   if (!(options.beds ?? ['single']).includes('single')) return runs;
   for (const family of families) {
     for (const layout of layouts) {
-      for (const scenario of SINGLE_BED_SCENARIOS) {
+      for (const scenario of ALL_SCENARIOS) {
         if (!wanted(scenario.id, options.only)) continue;
-        if (VERDICT_SCENARIOS.includes(scenario) && !(wanted(scenario.id, options.verdict?.only) && (options.verdict?.layouts ?? layouts).includes(layout))) continue;
+        if (VERDICT_SCENARIOS.includes(scenario) && !narrowedTo(options.verdict, scenario.id, layout, family)) continue;
+        if (TCP_SCENARIOS.includes(scenario) && !narrowedTo(options.tcp, scenario.id, layout, family)) continue;
         if (scenario.layouts.includes(layout) && scenario.families.includes(family)) runs.push({ scenario, layout, family });
       }
     }
@@ -69,6 +83,12 @@ export function plannedRuns(options: SuiteOptions = {}): PlannedRun[] {
 /** Whether `id` is among `only` (all are when it is absent or empty). */
 function wanted(id: number, only?: readonly number[]): boolean {
   return only === undefined || only.length === 0 || only.includes(id);
+}
+
+/** Whether a run is within a narrowing (every run is when it is absent). */
+function narrowedTo(narrow: Narrowing | undefined, id: number, layout: Layout, family: Family): boolean {
+  if (narrow === undefined) return true;
+  return wanted(id, narrow.only) && (narrow.layouts ?? [layout]).includes(layout) && (narrow.families ?? [family]).includes(family);
 }
 
 /** The dual-stack scenario's number: after the single-family ones. */
@@ -113,26 +133,32 @@ export async function runSuite(options: SuiteOptions = {}): Promise<ScenarioOutc
   const runs = plannedRuns(options);
   const beds = new Map<string, PlannedRun[]>();
   for (const run of runs) {
-    const key = `${run.family}${run.layout[0]}`;
+    const key = `${run.family}${run.layout[0]}${run.scenario.pods === undefined ? '' : 't'}`;
     beds.set(key, [...(beds.get(key) ?? []), run]);
   }
+  const ownBed = ([, bedRuns]: [string, PlannedRun[]]) => bedRuns[0]!.scenario.pods !== undefined;
   const nodesBeds = new Map<Layout, NodesScenario[]>();
   for (const { scenario, layout } of plannedNodesRuns(options)) nodesBeds.set(layout, [...(nodesBeds.get(layout) ?? []), scenario]);
   // The node beds start once the one-node beds' servers are up (or those beds gave up): twenty
   // Node processes starting at once on a loaded 2-core machine overran the 15 s a server has to
   // open its port, and the node beds, with fewer runs, still finish first.
+  // So do the TCP scenarios' beds.
   const serversUp: Promise<void>[] = [];
-  const singleBeds = [...beds].map(([key, bedRuns]) => {
+  const singleBeds = [...beds].filter((bed) => !ownBed(bed)).map(([key, bedRuns]) => {
     let up = (): void => undefined;
     serversUp.push(new Promise<void>((resolve) => (up = resolve)));
     return runBed(key, bedRuns, options, up);
+  });
+  const tcpBeds = [...beds].filter(ownBed).map(async ([key, bedRuns]) => {
+    await Promise.all(serversUp);
+    return runBed(key, bedRuns, options, () => undefined);
   });
   const nodeBeds = [...nodesBeds].map(async ([layout, scenarios]) => {
     await Promise.all(serversUp);
     return runNodesBed(layout, scenarios, options);
   });
   // Settled, not Promise.all: a failing bed must not leave the others running unawaited.
-  const results = await Promise.allSettled([...singleBeds, ...nodeBeds, ...(dualStackPlanned(options) ? [runDualStackBed(options)] : [])]);
+  const results = await Promise.allSettled([...singleBeds, ...tcpBeds, ...nodeBeds, ...(dualStackPlanned(options) ? [runDualStackBed(options)] : [])]);
   const failure = results.find((r) => r.status === 'rejected');
   if (failure !== undefined) throw failure.reason;
   return results.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
@@ -141,7 +167,8 @@ export async function runSuite(options: SuiteOptions = {}): Promise<ScenarioOutc
 /** Runs `runs`, all of one family and layout, on a bed of their own named `<prefix><key>-`. */
 async function runBed(key: string, runs: readonly PlannedRun[], options: SuiteOptions, serversUp: () => void): Promise<ScenarioOutcome[]> {
   const family = runs[0]!.family;
-  const plan = planBed(`${options.prefix ?? runPrefix(process.pid)}${key}-`, PODS, family);
+  const pods = Math.max(PODS, ...runs.map((r) => r.scenario.pods ?? PODS));
+  const plan = planBed(`${options.prefix ?? runPrefix(process.pid)}${key}-`, pods, family);
   const bed = await TestBed.create(plan).catch((error: unknown) => {
     serversUp();
     throw error;
@@ -150,7 +177,7 @@ async function runBed(key: string, runs: readonly PlannedRun[], options: SuiteOp
   let cluster: BedCluster | undefined;
   try {
     await Promise.all(plan.pods.map((pod) => bed.startServer(pod))).finally(serversUp);
-    const baseEndpoints = plan.pods.slice(0, PODS - 1).map((pod) => endpointOf(plan, pod));
+    const baseEndpoints = plan.pods.slice(0, ENDPOINTS).map((pod) => endpointOf(plan, pod));
     for (const { scenario, layout } of runs) {
       // Started for the first scenario that needs it (they run last), kept for the rest.
       if (scenario.usesApi && cluster === undefined) cluster = await BedCluster.start(bed, serviceFor(plan));

@@ -13,7 +13,7 @@ import { natPortsByLocalPort, parseConntrack, parseConntrackEvents, serviceFlows
 import { iptablesCommands, iptablesFlushCommands, iptablesHookRules, iptablesRestoreInput } from './iptables-layout.js';
 import { lossTableScript, LOSS_TABLE, parseLossCounters, type LossCounters } from './loss-rules.js';
 import { nftablesDeleteCommand, nftablesTransaction } from './nftables-layout.js';
-import type { Endpoint, Family, ServiceSpec } from './service.js';
+import type { Endpoint, Family, Protocol, ServiceSpec } from './service.js';
 
 export const CLI_PATH = join(PACKAGE_ROOT, 'dist', 'cli', 'affinity-tester.js');
 
@@ -233,13 +233,13 @@ export class TestBed extends NamespaceBed {
     this.endpoints = [];
   }
 
-  async conntrack(namespace: string): Promise<Flow[]> {
-    return parseConntrack(await this.exec(namespace, ['conntrack', '-L', '-f', this.conntrackFamily, '-p', 'udp', '-o', 'extended']));
+  async conntrack(namespace: string, protocol: Protocol = 'udp'): Promise<Flow[]> {
+    return parseConntrack(await this.exec(namespace, ['conntrack', '-L', '-f', this.conntrackFamily, '-p', protocol, '-o', 'extended']));
   }
 
-  /** Node side: each client flow to the Service and the pod IP it is DNATed to. */
-  async nodeServiceFlows(): Promise<ServiceFlow[]> {
-    return serviceFlows(await this.conntrack(this.plan.nodeNamespace), this.plan.serviceIp, this.plan.servicePort);
+  /** Node side: each client flow to the Service and the pod IP it is DNATed to (TCP: the established connections). */
+  async nodeServiceFlows(protocol: Protocol = 'udp'): Promise<ServiceFlow[]> {
+    return serviceFlows(await this.conntrack(this.plan.nodeNamespace, protocol), this.plan.serviceIp, this.plan.servicePort, protocol);
   }
 
   /** NAT side: the public port of each client socket, by the socket's local port. */
@@ -281,12 +281,13 @@ export class TestBed extends NamespaceBed {
    * What kube-proxy does when a UDP endpoint goes away, so that its flows are re-balanced: delete
    * the flows whose original destination is the Service and whose reply comes from the pod (its
    * netlink filter). Not `--dst-nat POD`: conntrack-tools 1.4.7 matches that on IPv4 fields
-   * only, and in the IPv6 bed it deleted the flows of the other pods as well.
+   * only, and in the IPv6 bed it deleted the flows of the other pods as well. kube-proxy leaves
+   * TCP flows alone; deleting them too (`protocol` tcp) is what cuts a pod's connections at once.
    */
-  async deleteEndpointFlows(podIp: string): Promise<void> {
+  async deleteEndpointFlows(podIp: string, protocol: Protocol = 'udp'): Promise<void> {
     // Exits 1 when nothing matched, which is not an error here.
     await run(
-      inNamespace(this.plan.nodeNamespace, ['conntrack', '-D', '-f', this.conntrackFamily, '-p', 'udp', '--orig-dst', this.plan.serviceIp, '--reply-src', podIp]),
+      inNamespace(this.plan.nodeNamespace, ['conntrack', '-D', '-f', this.conntrackFamily, '-p', protocol, '--orig-dst', this.plan.serviceIp, '--reply-src', podIp]),
     );
   }
 
@@ -305,13 +306,26 @@ export class TestBed extends NamespaceBed {
   }
 
   /**
-   * Starts the real `affinity-tester server` in the pod and waits until its UDP port is open.
-   * `host` :: serves both families from one socket (the dual-stack bed).
+   * Starts the real `affinity-tester server` in the pod and waits until its UDP and TCP ports are open.
+   * `host` :: serves both families from one socket (the dual-stack bed); `extraArgs` are more
+   * server flags (`--shutdown-delay 3s`).
    */
-  async startServer(pod: PodPlan, host: string = this.family === 6 ? '::' : '0.0.0.0'): Promise<ServerProcess> {
-    const server = await launchServer(this, pod, this.plan.nodeName, host, this.plan.servicePort);
+  async startServer(pod: PodPlan, host: string = this.family === 6 ? '::' : '0.0.0.0', extraArgs: readonly string[] = []): Promise<ServerProcess> {
+    const server = await launchServer(this, pod, this.plan.nodeName, host, this.plan.servicePort, extraArgs);
     this.servers.set(pod.name, server);
     return server;
+  }
+
+  /**
+   * Stops the pod's server the way the kubelet does (SIGTERM: it drains for its --shutdown-delay,
+   * then closes its connections). Resolves when the signal is sent; the result says when it exited.
+   */
+  terminateServer(pod: PodPlan): Promise<number | null> {
+    const server = this.servers.get(pod.name);
+    if (server === undefined) return Promise.resolve(null);
+    server.child.kill('SIGTERM');
+    this.servers.delete(pod.name);
+    return server.exited;
   }
 
   /** Kills the pod's server the way a crash would (SIGKILL: no goodbye, the endpoint stays). */
@@ -332,9 +346,15 @@ export class TestBed extends NamespaceBed {
 /** Where a server can be started: a process spawner and a command runner, by namespace. */
 type ServerHost = Pick<TestBed, 'spawnIn' | 'exec'>;
 
-/** Starts the real `affinity-tester server` in `pod`'s namespace and waits until its UDP port is open. */
-/** Starts the real server in `pod`, bound to `bind` (`::` or `0.0.0.0`), and waits until its UDP port is open. */
-export async function launchServer(host: ServerHost, pod: PodPlan, nodeName: string, bind: string, port: number): Promise<ServerProcess> {
+/** Starts the real server in `pod`, bound to `bind` (`::` or `0.0.0.0`), and waits until its UDP and TCP ports are open. */
+export async function launchServer(
+  host: ServerHost,
+  pod: PodPlan,
+  nodeName: string,
+  bind: string,
+  port: number,
+  extraArgs: readonly string[] = [],
+): Promise<ServerProcess> {
   const child = host.spawnIn(pod.namespace, [
     process.execPath,
     CLI_PATH,
@@ -349,6 +369,7 @@ export async function launchServer(host: ServerHost, pod: PodPlan, nodeName: str
     String(port),
     '--http-port',
     '8080',
+    ...extraArgs,
   ]);
   const output: string[] = [];
   const keep = (chunk: Buffer) => {
@@ -361,11 +382,12 @@ export async function launchServer(host: ServerHost, pod: PodPlan, nodeName: str
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`server in ${pod.name} exited: ${output.join('').trim().slice(-500)}`);
-    const listening = await host.exec(pod.namespace, ['ss', '-Hlun', `sport = :${port}`]);
-    if (listening.trim() !== '') return { pod, child, output, exited };
+    // UDP first, then TCP on the same port (server/command.ts): both open means ready.
+    const listening = await host.exec(pod.namespace, ['ss', '-Hlnut', `sport = :${port}`]);
+    if (/^udp/m.test(listening) && /^tcp/m.test(listening)) return { pod, child, output, exited };
     await sleep(50);
   }
-  throw new Error(`server in ${pod.name} did not open UDP port ${port} within 30 s`);
+  throw new Error(`server in ${pod.name} did not open UDP and TCP port ${port} within 30 s`);
 }
 
 /** Runs commands inside a namespace (a bed's exec). */

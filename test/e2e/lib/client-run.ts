@@ -205,7 +205,7 @@ export class ClientRun {
       this.reportPath,
       '--events',
       this.eventsPath,
-    ]));
+    ], settings.watch === undefined ? {} : { KUBECONFIG: settings.watch.kubeconfig }));
     child.stdout?.setEncoding('utf8').on('data', (d: string) => (this.output.stdout += d));
     child.stderr?.setEncoding('utf8').on('data', (d: string) => (this.output.stderr += d));
     this.finished = new Promise<ClientResult>((resolve, reject) => {

@@ -14,7 +14,7 @@ import { monotonicClock } from '../../common/clock.js';
 import { startLiveView } from '../../client/live-view.js';
 import { runClient } from '../../client/run.js';
 import { resolveTarget } from '../../client/target.js';
-import { startHttpSidePort } from '../../server/http.js';
+import { startHttpSidePort } from '../../common/http.js';
 import { createServerMetrics } from '../../server/metrics.js';
 import { startStunServer } from '../../server/udp-server.js';
 

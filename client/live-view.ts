@@ -4,7 +4,7 @@
 import type { Clock } from '../common/clock.js';
 import type { CommandIo } from '../common/command-io.js';
 import { SetupError } from '../common/errors.js';
-import { startHttpSidePort, type HttpSidePort } from '../server/http.js';
+import { startHttpSidePort, type HttpSidePort } from '../common/http.js';
 import { LiveRun } from './live-run.js';
 import { createClientMetrics } from './metrics.js';
 import type { RunningClient } from './run.js';

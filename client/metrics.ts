@@ -26,6 +26,7 @@ export function changesByClass(f: LiveFigures, field: 'podChanges' | 'addressCha
 /** RTT histogram bounds in seconds (Prometheus' unit), from loopback to a far region. */
 export const RTT_BUCKETS_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
+const RTT_BUCKETS_MS = RTT_BUCKETS_SECONDS.map((le) => le * 1000);
 const RTT_NAME = `${CLIENT_METRIC_PREFIX}rtt_seconds`;
 const RTT_HELP = 'Round-trip time of the replies to our requests, late ones included.';
 
@@ -46,10 +47,20 @@ const GAUGES: readonly (readonly [string, string, (f: LiveFigures) => number])[]
   ['sessions_stuck', 'Sessions unanswered for 5s while others are answered.', (f) => f.stuck],
 ];
 
+/**
+ * prom-client's default metrics that walk every file descriptor or libuv handle at each scrape:
+ * with one socket per session that is 10,000 entries read, listed and grouped per scrape, most
+ * of what /metrics cost a 10,000-session run. sessions_active counts the sockets that matter.
+ */
+export const SKIPPED_DEFAULT_METRICS = ['process_open_fds', 'nodejs_active_handles', 'nodejs_active_handles_total', 'nodejs_active_resources', 'nodejs_active_resources_total'];
+
 /** A registry of its own: `live()` is the running client, undefined until its sockets are open. */
 export function createClientMetrics(live: () => LiveRun | undefined, options: { defaultMetrics?: boolean } = {}): Registry {
   const registry = new Registry();
-  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  if (options.defaultMetrics ?? true) {
+    collectDefaultMetrics({ register: registry });
+    for (const name of SKIPPED_DEFAULT_METRICS) registry.removeSingleMetric(name);
+  }
   const figures = (): LiveFigures | undefined => live()?.figures();
 
   for (const [name, help, field] of COUNTERS) {
@@ -125,7 +136,7 @@ class RttMetric extends Histogram {
       rtt === undefined
         ? []
         : [
-            ...RTT_BUCKETS_SECONDS.map((le) => ({ labels: { le }, value: rtt.countAtOrBelow(le * 1000), metricName: bucket })),
+            ...rtt.cumulativeCounts(RTT_BUCKETS_MS).map((value, i) => ({ labels: { le: RTT_BUCKETS_SECONDS[i]! }, value, metricName: bucket })),
             { labels: { le: '+Inf' }, value: rtt.count, metricName: bucket },
             { labels: {}, value: rtt.sumMs / 1000, metricName: `${RTT_NAME}_sum` },
             { labels: {}, value: rtt.count, metricName: `${RTT_NAME}_count` },

@@ -8,6 +8,8 @@
 const GROWTH = 1.01;
 const LOG_GROWTH = Math.log(GROWTH);
 const BUCKETS = 1900; // 1.01^1900 microseconds is about 160 seconds
+/** Each bucket's value in ms, computed once rather than a power per bucket per scrape. */
+const BUCKET_MS = Float64Array.from({ length: BUCKETS }, (_, i) => GROWTH ** i / 1000);
 
 export class RttHistogram {
   private readonly counts = new Uint32Array(BUCKETS);
@@ -31,11 +33,19 @@ export class RttHistogram {
     return this.sum;
   }
 
-  /** How many samples are at most `ms`, to within the bucket's 1% (Prometheus' cumulative `le` buckets). */
-  countAtOrBelow(ms: number): number {
+  /**
+   * How many samples are at most each of `boundsMs` (ascending), to within the bucket's 1%:
+   * Prometheus' cumulative `le` buckets, in one pass over the buckets for all the bounds.
+   */
+  cumulativeCounts(boundsMs: readonly number[]): number[] {
+    const counts: number[] = [];
     let seen = 0;
-    for (let i = 0; i < BUCKETS && GROWTH ** i / 1000 <= ms; i++) seen += this.counts[i]!;
-    return seen;
+    let i = 0;
+    for (const bound of boundsMs) {
+      for (; i < BUCKETS && BUCKET_MS[i]! <= bound; i++) seen += this.counts[i]!;
+      counts.push(seen);
+    }
+    return counts;
   }
 
   get count(): number {

@@ -19,9 +19,40 @@ function wait(ms: number | undefined, signal: AbortSignal | undefined, onDone?: 
   });
 }
 
+/** What decides a run's end: --duration (undefined: until Ctrl-C), --timeout, and Ctrl-C. */
+export interface RunPlan {
+  durationMs?: number;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+/** What the run does between its planned end and the wait for the replies in flight. */
+export interface RunStop {
+  /** No more requests (the scheduler stops). */
+  stop(): void;
+  /** Requests sent and still within their timeout. */
+  inFlight(): number;
+  /** Told how many replies the drain waits for, before it waits. */
+  draining(inFlight: number): void;
+}
+
 export class RunEnd {
   private awaited = 0;
   private allAnswered: (() => void) | undefined;
+
+  /**
+   * A run's whole wait: until its planned end, then stop sending and give the replies in flight
+   * their timeout to arrive. On Ctrl-C it stops at once and leaves them pending (not lost).
+   * True when the signal aborted.
+   */
+  async wait(plan: RunPlan, run: RunStop): Promise<boolean> {
+    const interrupted = await this.until(plan.durationMs, plan.signal);
+    run.stop();
+    if (interrupted) return true;
+    const inFlight = run.inFlight();
+    run.draining(inFlight);
+    return this.untilAnswered(inFlight, plan.timeoutMs, plan.signal);
+  }
 
   /** The run's planned end; true when `signal` aborted first. */
   until(durationMs: number | undefined, signal: AbortSignal | undefined): Promise<boolean> {

@@ -4,6 +4,8 @@
 // the report lists (events, attributions, break findings and groups), so the screen and the file
 // are fed by the same calls. Time comes from the run's clock; the lines go to `write`, so a test
 // passes a fake of both.
+import { accessSync, constants as fsConstants, existsSync, statSync } from 'node:fs';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { Chalk, type ChalkInstance } from 'chalk';
 import pino from 'pino';
 import type { Clock } from '../common/clock.js';
@@ -64,6 +66,26 @@ const ATTRIBUTION_WINDOW_MS = 30_000;
  * address changes, stuck and recovered sessions) are always printed, every one.
  */
 export const LOSS_BURST_LINES_PER_PERIOD = 10;
+
+/**
+ * Fails at the start, not after an hour-long run, when one of the run's files could not be
+ * written: SetupError naming the flag.
+ */
+export function checkOutputsWritable(files: { reportFile?: string; eventsFile?: string; htmlFile?: string }): void {
+  for (const [flag, path] of [
+    ['--report', files.reportFile],
+    ['--events', files.eventsFile],
+    ['--report-html', files.htmlFile],
+  ] as const) {
+    if (path === undefined) continue;
+    if (existsSync(path) && statSync(path).isDirectory()) throw new SetupError('output-unwritable', `cannot write ${flag} ${path}: it is a directory`);
+    try {
+      accessSync(dirname(resolvePath(path)), fsConstants.W_OK);
+    } catch {
+      throw new SetupError('output-unwritable', `cannot write ${flag} ${path}: its directory does not exist or is not writable`);
+    }
+  }
+}
 
 /** Opens the NDJSON event log; SetupError when the file cannot be opened. */
 export function openEventLog(path: string): EventLog {

@@ -1,40 +1,34 @@
 // A client run, start to finish: open one socket per session, let the scheduler send, and at the
 // end build the report and the verdict. What people see on the way is run-output.ts; how replies
-// reach their sessions is session-sockets.ts. It returns values; the exit code is the command's.
-import { accessSync, constants as fsConstants, existsSync, statSync } from 'node:fs';
-import { dirname, resolve as resolvePath } from 'node:path';
+// reach their sessions is run-transport.ts; the timers' routine work is run-ticks.ts; when the run
+// ends is run-end.ts; what goes in the report is run-report.ts. It returns values; the exit code
+// is the command's.
 import type { ChalkInstance } from 'chalk';
 import { monotonicClock, type Clock } from '../common/clock.js';
 import type { ClusterWatch } from '../common/cluster-events.js';
-import { SetupError } from '../common/errors.js';
 import { newRunId, sessionIdOf } from '../common/stun/transaction-id.js';
 import { BreakClassifier, settleWindowMs, type BreakCounts } from './break-classifier.js';
+import type { ReconnectPolicy } from './connection-state.js';
 import { TypedEmitter, type ClientEvents } from './events.js';
 import { checkDescriptors } from './file-descriptors.js';
-import { buildReport, reportClusterEventOf, reportSchedulingOf, writeReport, type ClientReport } from './report.js';
+import { writeReport, type ClientReport } from './report.js';
 import { RequestEncoder } from './request-encoder.js';
-import { openEventLog, RunOutput } from './run-output.js';
+import type { RttHistogram } from './rtt-histogram.js';
+import { RunEnd } from './run-end.js';
+import { checkOutputsWritable, openEventLog, RunOutput } from './run-output.js';
+import { runReportOf } from './run-report.js';
+import { RunTicks } from './run-ticks.js';
+import { RunTimeline } from './run-timeline.js';
+import { openRunTransport } from './run-transport.js';
 import { Scheduler } from './scheduler.js';
 import { IdentityRegistry } from './serving-identity.js';
 import { Session } from './session.js';
-import type { SessionSocket } from './session-socket.js';
-import type { ReconnectPolicy } from './connection-state.js';
 import type { SessionConnections } from './session-connections.js';
-import { breaksReportOf } from './break-records.js';
-import { RunEnd } from './run-end.js';
-import type { RttHistogram } from './rtt-histogram.js';
-import { RunTimeline } from './run-timeline.js';
-import { openRunTransport } from './run-transport.js';
-import { lossPercent, PeriodTracker, podDistribution, rttSummary, totalsOf } from './stats.js';
+import type { SessionSocket } from './session-socket.js';
+import { PeriodTracker } from './stats.js';
 import type { ResolvedTarget } from './target.js';
 import { TargetFigures } from './target-groups.js';
-import { affinityVerdictOf, type AffinityLimits, type Verdict } from './verdict.js';
-
-/**
- * How often stuck sessions are looked for and waiting moves decided: a STUCK line comes within a
- * quarter of a second of the crossing, well below the 1 s window of the grouped lines.
- */
-export const BREAK_TICK_MS = 250;
+import type { AffinityLimits, Verdict } from './verdict.js';
 
 export interface ClientRunOptions {
   mode?: 'client' | 'demo';
@@ -108,24 +102,11 @@ export interface ClientRunResult {
   htmlError?: string;
 }
 
-/** Fails at the start, not after an hour-long run, when the report could not be written. */
-function checkWritable(path: string, flag: string): void {
-  if (existsSync(path) && statSync(path).isDirectory()) throw new SetupError('output-unwritable', `cannot write ${flag} ${path}: it is a directory`);
-  try {
-    accessSync(dirname(resolvePath(path)), fsConstants.W_OK);
-  } catch {
-    throw new SetupError('output-unwritable', `cannot write ${flag} ${path}: its directory does not exist or is not writable`);
-  }
-}
-
-
 export async function runClient(options: ClientRunOptions): Promise<ClientRunResult> {
   const { target, watch } = options;
   const clock = options.clock ?? monotonicClock;
   checkDescriptors(options.sessions);
-  if (options.reportFile !== undefined) checkWritable(options.reportFile, '--report');
-  if (options.eventsFile !== undefined) checkWritable(options.eventsFile, '--events');
-  if (options.htmlFile !== undefined) checkWritable(options.htmlFile, '--report-html');
+  checkOutputsWritable(options);
   const eventLog = options.eventsFile === undefined ? undefined : openEventLog(options.eventsFile);
   const output = new RunOutput({ write: options.write, style: options.style, clock, eventLog, watch, maxLossPercent: options.limits.maxLoss });
   const classifier = new BreakClassifier({
@@ -201,39 +182,18 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
       transport.send(index, encoder.encode(session.sessionId, sequence, session.tagOf(sequence)));
     },
   });
-  const statsTick = (): void => {
-    const now = clock();
-    for (const session of sessions) session.expire(now);
-    const totals = totalsOf(sessions);
-    const targets = perTarget.stats();
-    output.stats(
-      { time: now, totals, ...tracker.next(totals), pods: podDistribution(sessions), breaks: classifier.counts().total, ...(targets ? { targets } : {}) },
-      { socketErrors: transport.errors, schedulingLagP99Ms: scheduler.lag.percentile(99) ?? null },
-    );
-    const step = transport.connectionStep(now);
-    if (step !== undefined) output.connectionStep(step);
-  };
   timeline = new RunTimeline(startedAt, sessions, () => classifier.counts().total, clock);
+  const ticks = new RunTicks({ sessions, tracker, perTarget, classifier, output, transport, scheduler });
   scheduler.start(startedAt);
   timeline.start();
-  const statsTimer = setInterval(statsTick, options.statsIntervalMs);
-  const breakTimer = setInterval(() => {
-    const now = clock();
-    classifier.tick(now);
-    output.breakTick(now);
-  }, BREAK_TICK_MS);
+  ticks.start(options.statsIntervalMs, clock);
 
-  let interrupted = await end.until(options.durationMs, options.signal);
-  scheduler.stop();
-  // At the planned end, give the replies in flight their timeout to arrive; on Ctrl-C, stop now
-  // and leave them pending (not lost).
-  if (!interrupted) {
-    const inFlight = sessions.reduce((n, s) => n + s.pending, 0);
-    output.draining(inFlight, options.timeoutMs);
-    interrupted = await end.untilAnswered(inFlight, options.timeoutMs, options.signal);
-  }
-  clearInterval(statsTimer);
-  clearInterval(breakTimer);
+  const interrupted = await end.wait(options, {
+    stop: () => scheduler.stop(),
+    inFlight: () => sessions.reduce((n, s) => n + s.pending, 0),
+    draining: (inFlight) => output.draining(inFlight, options.timeoutMs),
+  });
+  ticks.stop();
   const endedAt = clock();
   for (const session of sessions) session.finish(endedAt);
   classifier.finish(endedAt);
@@ -241,47 +201,7 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
   // After finish(), so the timeline adds up to the report's totals.
   timeline.stop(endedAt);
   const transportEnd = transport.close(endedAt);
-
-  const totals = totalsOf(sessions);
-  const breaks = classifier.counts();
-  const verdict = affinityVerdictOf(
-    {
-      lossPercent: lossPercent(totals.lost, totals.sent, totals.pending),
-      lost: totals.lost,
-      violations: breaks.total.violations,
-      stuck: breaks.total.stuck,
-      podChanges: totals.podChanges,
-      addressChanges: totals.addressChanges,
-    },
-    options.limits,
-  );
-  const targets = perTarget.report();
-  const report = buildReport({
-    mode: options.mode ?? 'client',
-    startedAt,
-    endedAt,
-    interrupted,
-    target: { host: target.host, address: target.address, port: target.port },
-    ...(targets ? { targets } : {}),
-    settings: { ...options, stuckAfterMs: classifier.stuckAfterMs },
-    verdict,
-    verdictNote: options.verdictNote,
-    totals,
-    rtt: rttSummary(tracker.total),
-    scheduling: reportSchedulingOf(scheduler.lag, scheduler.skipped),
-    clientSocketDrops: transportEnd.clientSocketDrops,
-    socketErrors: transport.errors,
-    sessions,
-    localPorts: transportEnd.localPorts,
-    identities: identities.all(),
-    events: output.reportEvents,
-    eventsOmitted: output.eventsOmitted,
-    protocol: options.protocol ?? 'udp',
-    connections: transportEnd.connections,
-    cluster: { watched: watch !== undefined, events: watch?.events().map(reportClusterEventOf) ?? [], attributions: output.attributions },
-    breaks: breaksReportOf(classifier, breaks, output),
-    timeline: timeline.toReport(),
-  });
+  const { report, verdict } = runReportOf({ options, startedAt, endedAt, interrupted, sessions, identities, classifier, output, tracker, scheduler, transport, transportEnd, perTarget, timeline });
   const reportError = options.reportFile === undefined ? undefined : writeReport(options.reportFile, report);
   output.summary(report, options.reportFile, reportError);
   const htmlError = options.htmlFile === undefined ? undefined : await writeHtml(report, options.htmlFile, options);

@@ -5,6 +5,8 @@
 // exit code.
 import { ExitCode } from '../common/errors.js';
 import { formatPercent, plural } from '../common/format.js';
+import type { BreakCounts } from './break-classifier.js';
+import { lossPercent, type Totals } from './stats.js';
 
 export { formatPercent };
 
@@ -38,6 +40,21 @@ export interface Verdict {
   passed: boolean;
   /** One human sentence per broken limit, e.g. "loss 2.10% is above --max-loss 1%". */
   broken: string[];
+}
+
+/** The verdict of a whole run: its totals and its classified breaks against the limits. */
+export function runVerdictOf(totals: Totals, breaks: Pick<BreakCounts, 'violations' | 'stuck'>, limits: AffinityLimits): Verdict {
+  return affinityVerdictOf(
+    {
+      lossPercent: lossPercent(totals.lost, totals.sent, totals.pending),
+      lost: totals.lost,
+      violations: breaks.violations,
+      stuck: breaks.stuck,
+      podChanges: totals.podChanges,
+      addressChanges: totals.addressChanges,
+    },
+    limits,
+  );
 }
 
 export function affinityVerdictOf(result: AffinityVerdictInput, limits: AffinityLimits): Verdict {

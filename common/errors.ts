@@ -34,3 +34,17 @@ export class SetupError extends Error {
     super(message);
   }
 }
+
+/**
+ * A socket that could not be bound (UDP, TCP, the HTTP side port); `code` is the system error
+ * code (EADDRINUSE...). The caller turns it into a SetupError naming its flag.
+ */
+export class BindError extends Error {
+  override name = 'BindError';
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+  }
+}

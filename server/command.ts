@@ -5,18 +5,17 @@ import { hostname } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino, type Logger } from 'pino';
 import type { CommandIo } from '../common/command-io.js';
-import { ExitCode, SetupError, UsageError } from '../common/errors.js';
+import { BindError, ExitCode, SetupError, UsageError } from '../common/errors.js';
+import { startHttpSidePort, type HttpSidePort } from '../common/http.js';
 import { parseIp } from '../common/ip-address.js';
 import { DEFAULT_STUN_PORT } from '../common/stun/constants.js';
 import { LOG_LEVELS, durationOption, integerOption, portOption } from '../common/options.js';
 import { VERSION } from '../common/version.js';
 import { totalsOf } from './counter-summary.js';
-import { startHttpSidePort, type HttpSidePort } from './http.js';
 import { createServerMetrics } from './metrics.js';
 import { DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE_MS } from './session-table.js';
 import { DEFAULT_MAX_CONNECTIONS, DEFAULT_TCP_IDLE_MS, startTcpStunServer, type RunningTcpStunServer } from './tcp-server.js';
 import {
-  BindError,
   DEFAULT_RECV_BUFFER_BYTES,
   DEFAULT_SEND_BUFFER_BYTES,
   startStunServer,

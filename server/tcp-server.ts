@@ -5,9 +5,9 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { monotonicClock, type Clock } from '../common/clock.js';
 import { formatEndpoint } from '../common/ip-address.js';
+import { listen } from '../common/listen.js';
 import { SOFTWARE } from '../common/version.js';
 import { TcpResponder, type TcpCounters } from './tcp-responder.js';
-import { listen } from './listen.js';
 
 export interface TcpStunServerConfig {
   /** Address to listen on: the one the UDP socket got, so both serve the same clients. */

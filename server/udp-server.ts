@@ -3,6 +3,7 @@
 import { createSocket, type Socket, type SocketOptions, type SocketType } from 'node:dgram';
 import type { Logger } from 'pino';
 import { monotonicClock, type Clock } from '../common/clock.js';
+import { BindError } from '../common/errors.js';
 import { parseIp, formatEndpoint } from '../common/ip-address.js';
 import { DEFAULT_STUN_PORT } from '../common/stun/constants.js';
 import { SOFTWARE } from '../common/version.js';
@@ -74,17 +75,6 @@ export const DEFAULT_RECV_BUFFER_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_SEND_BUFFER_BYTES = 1024 * 1024;
 /** Replies waiting in libuv beyond this are dropped rather than queued without bound. */
 const MAX_SEND_QUEUE = 4096;
-
-/** A socket that could not be bound; `code` is the system error code (EADDRINUSE...). */
-export class BindError extends Error {
-  override name = 'BindError';
-  constructor(
-    message: string,
-    readonly code: string | undefined,
-  ) {
-    super(message);
-  }
-}
 
 /** Binds the socket and starts answering. Rejects with BindError if the address is unusable. */
 export async function startStunServer(config: StunServerConfig): Promise<RunningStunServer> {

@@ -171,7 +171,7 @@ t.test('on a terminal the status line is drawn at the width, redrawn on resize, 
   t.equal(resized, undefined, 'the resize listener is removed');
   t.strictSame(out, [
     `${CLEAR_LINE}0:00 [..........] 1:00 left | sessions \r`,
-    `${CLEAR_LINE}an event\n0:00 [..........] 1:00 left | sessions \r`,
+    `${CLEAR_LINE}an event\n`,
     `${CLEAR_LINE}0:00 [..........] 1:00 left | sessions 0/0 | loss 0% | chan\r`,
     CLEAR_LINE,
   ]);

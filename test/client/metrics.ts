@@ -1,7 +1,7 @@
 import t from 'tap';
 import { TypedEmitter, type ClientEvents } from '../../client/events.js';
 import { LiveRun } from '../../client/live-run.js';
-import { changesByClass, createClientMetrics } from '../../client/metrics.js';
+import { changesByClass, createClientMetrics, SKIPPED_DEFAULT_METRICS } from '../../client/metrics.js';
 import type { LiveFigures } from '../../client/live-run.js';
 import { RttHistogram } from '../../client/rtt-histogram.js';
 import { IdentityRegistry } from '../../client/serving-identity.js';
@@ -90,4 +90,15 @@ t.test('changesByClass() splits pod changes into expected and violation, address
   const breaks = { expected: 6, violations: 3, inferred: 0, addressChanges: 5, samePodAddressChanges: 2, stuck: 0, stuckNow: 0, longestStuckMs: 0, undecided: 1 };
   t.same(changesByClass(figures(breaks), 'podChanges'), { expected: 6, violation: 3, unclassified: 1 }, 'one move not decided yet');
   t.same(changesByClass(figures(breaks), 'addressChanges'), { 'same-pod': 2, 'with-move': 3, unclassified: 1 });
+});
+
+t.test('the default process and Node.js metrics come without those that walk every socket at each scrape', async (t) => {
+  const text = await createClientMetrics(() => undefined).metrics();
+  t.match(text, /^process_cpu_user_seconds_total \S+$/m);
+  t.match(text, /^process_resident_memory_bytes \d+$/m);
+  t.match(text, /^nodejs_eventloop_lag_seconds \S+$/m);
+  t.match(text, /^nodejs_active_requests_total \d+$/m, 'the requests in flight are few: kept');
+  const names = new Set(text.split('\n').filter((line) => line.startsWith('# TYPE ')).map((line) => line.split(' ')[2]));
+  t.strictSame(SKIPPED_DEFAULT_METRICS.filter((name) => names.has(name)), []);
+  t.strictSame(SKIPPED_DEFAULT_METRICS, ['process_open_fds', 'nodejs_active_handles', 'nodejs_active_handles_total', 'nodejs_active_resources', 'nodejs_active_resources_total']);
 });

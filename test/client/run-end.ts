@@ -33,3 +33,28 @@ t.test('untilAnswered() resolves at the timeout when replies stay missing, true 
   t.equal(await waiting, true);
   end.answered(); // after the wait: ignored
 });
+
+t.test('wait() at the planned end stops the sending, says how many replies it waits for, then waits for them', async (t) => {
+  const end = new RunEnd();
+  const steps: string[] = [];
+  let drained!: () => void;
+  const draining = new Promise<void>((resolve) => (drained = resolve));
+  const waiting = end.wait(
+    { durationMs: 1, timeoutMs: 60_000 },
+    { stop: () => steps.push('stop'), inFlight: () => 1, draining: (n) => (steps.push(`draining ${n}`), drained()) },
+  );
+  await draining;
+  t.same(steps, ['stop', 'draining 1'], 'the scheduler stops before the drain');
+  end.answered();
+  t.equal(await waiting, false);
+});
+
+t.test('wait() on Ctrl-C stops the sending and leaves the replies in flight pending, without a drain', async (t) => {
+  const end = new RunEnd();
+  const steps: string[] = [];
+  const controller = new AbortController();
+  const waiting = end.wait({ timeoutMs: 60_000, signal: controller.signal }, { stop: () => steps.push('stop'), inFlight: () => 5, draining: (n) => steps.push(`draining ${n}`) });
+  controller.abort();
+  t.equal(await waiting, true);
+  t.same(steps, ['stop']);
+});

@@ -1,9 +1,12 @@
 // What a run shows, with a fake write, a fake clock, a fake event log and a fake cluster watch.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t from 'tap';
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { ClusterEvent, ClusterWatch } from '../../common/cluster-events.js';
 import { encodeTransactionId } from '../../common/stun/transaction-id.js';
-import { LOSS_BURST_LINES_PER_PERIOD, RunOutput, formatSetting, type EventLog } from '../../client/run-output.js';
+import { LOSS_BURST_LINES_PER_PERIOD, RunOutput, checkOutputsWritable, formatSetting, type EventLog } from '../../client/run-output.js';
 import type { SessionEvent } from '../../client/events.js';
 import { emptyBreakCounts, type BreakFinding, type MoveFinding } from '../../client/break-classifier.js';
 import { IdentityRegistry } from '../../client/serving-identity.js';
@@ -288,4 +291,21 @@ t.test('formatSetting() writes a setting as people type it', async (t) => {
   t.equal(formatSetting(2000), '2s');
   t.equal(formatSetting(250), '250ms');
   t.equal(formatSetting(1500), '1500ms');
+});
+
+t.test('checkOutputsWritable() passes files it can create and names the flag of one it cannot, before the run starts', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'run-output-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  t.doesNotThrow(() => checkOutputsWritable({ reportFile: join(dir, 'r.json'), eventsFile: join(dir, 'e.ndjson'), htmlFile: join(dir, 'r.html') }));
+  t.doesNotThrow(() => checkOutputsWritable({}), 'no files, nothing to check');
+  t.throws(() => checkOutputsWritable({ reportFile: join(dir, 'r.json'), eventsFile: dir }), {
+    name: 'SetupError',
+    kind: 'output-unwritable',
+    message: `cannot write --events ${dir}: it is a directory`,
+  });
+  t.throws(() => checkOutputsWritable({ htmlFile: join(dir, 'missing', 'r.html') }), {
+    name: 'SetupError',
+    kind: 'output-unwritable',
+    message: `cannot write --report-html ${join(dir, 'missing', 'r.html')}: its directory does not exist or is not writable`,
+  });
 });

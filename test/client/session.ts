@@ -359,3 +359,23 @@ t.test('flowEnded() counts the pending requests lost at once, and the next flow\
     ['established'],
   );
 });
+
+t.test('pending stays the requests neither answered in time nor timed out, through a seeded mix of sends, replies, duplicates, expiries, ended flows and window wrap-arounds', async (t) => {
+  const { session } = newSession(3000);
+  let seed = 12345;
+  const random = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+  let now = 0;
+  let mismatches = 0;
+  for (let step = 0; step < 20_000; step++) {
+    now += random(50);
+    const roll = random(100);
+    if (roll < 45) session.send(now);
+    else if (roll < 85 && session.counters.sent > 0) session.reply(reply(Math.max(0, session.counters.sent - 1 - random(WINDOW + 8))), SOURCE, now);
+    else if (roll < 98) session.expire(now);
+    else session.flowEnded(now);
+    const c = session.counters;
+    if (session.pending !== c.sent - (c.received - c.late) - c.timedOut) mismatches++;
+  }
+  t.equal(mismatches, 0);
+  t.ok(session.counters.late > 0 && session.counters.duplicates > 0 && session.counters.timedOut > 0, 'every path was taken');
+});

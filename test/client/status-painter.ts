@@ -13,11 +13,38 @@ function setUp() {
   return { painter, written, resize: (n: number) => (columns = n) };
 }
 
-t.test('line() clears the status row, writes the line and draws the status line below it again, the cursor at its start', async (t) => {
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+t.test('line() clears the status row and writes the line; the status line is drawn below it again at the end of the turn, the cursor at its start', async (t) => {
   const { painter, written } = setUp();
   painter.refresh();
   painter.line('an event');
-  t.strictSame(written, [`${CLEAR_LINE}status 1 at 80\r`, `${CLEAR_LINE}an event\nstatus 1 at 80\r`]);
+  t.strictSame(written, [`${CLEAR_LINE}status 1 at 80\r`, `${CLEAR_LINE}an event\n`]);
+  await nextTurn();
+  t.strictSame(written, [`${CLEAR_LINE}status 1 at 80\r`, `${CLEAR_LINE}an event\n`, `${CLEAR_LINE}status 1 at 80\r`]);
+});
+
+t.test('lines of one turn go out one after the other with the status line once below them, not after each', async (t) => {
+  const { painter, written } = setUp();
+  painter.refresh();
+  painter.line('one');
+  painter.line('two');
+  painter.line('three');
+  await nextTurn();
+  t.strictSame(written, [`${CLEAR_LINE}status 1 at 80\r`, `${CLEAR_LINE}one\n`, 'two\n', 'three\n', `${CLEAR_LINE}status 1 at 80\r`]);
+});
+
+t.test('a refresh or a stop() in the same turn replaces the pending redraw', async (t) => {
+  const { painter, written } = setUp();
+  painter.refresh();
+  painter.line('an event');
+  painter.refresh();
+  await nextTurn();
+  t.strictSame(written, [`${CLEAR_LINE}status 1 at 80\r`, `${CLEAR_LINE}an event\n`, `${CLEAR_LINE}status 2 at 80\r`], 'drawn once, by the refresh');
+  painter.line('last');
+  painter.stop();
+  await nextTurn();
+  t.strictSame(written.slice(3), [`${CLEAR_LINE}last\n`, CLEAR_LINE], 'nothing drawn after stop()');
 });
 
 t.test('refresh() renders at the width of the moment, so it follows resizes', async (t) => {

@@ -1,5 +1,6 @@
 import t from 'tap';
-import { affinityVerdictOf, DEFAULT_MAX_STUCK, DEFAULT_MAX_VIOLATIONS, exitCodeOf, formatPercent, limitsText, type AffinityLimits } from '../../client/verdict.js';
+import { totalsOf } from '../../client/stats.js';
+import { affinityVerdictOf, runVerdictOf, DEFAULT_MAX_STUCK, DEFAULT_MAX_VIOLATIONS, exitCodeOf, formatPercent, limitsText, type AffinityLimits } from '../../client/verdict.js';
 
 const defaults: AffinityLimits = { maxLoss: 1, maxViolations: DEFAULT_MAX_VIOLATIONS, maxStuck: DEFAULT_MAX_STUCK };
 const clean = { lossPercent: 0, lost: 0, violations: 0, stuck: 0, podChanges: 0, addressChanges: 0 };
@@ -48,4 +49,11 @@ t.test('formatPercent() shows a single loss in a large run', async (t) => {
   t.equal(formatPercent(0.001), '0.0010%');
   t.equal(formatPercent(0.5), '0.500%');
   t.equal(formatPercent(12.345), '12.35%');
+});
+
+t.test('runVerdictOf() judges a run by its totals (loss of the settled requests only) and its classified breaks', async (t) => {
+  const totals = { ...totalsOf([]), sent: 104, pending: 4, lost: 2, podChanges: 3, addressChanges: 1 };
+  const limits = { ...defaults, maxLoss: 1.5, maxPodChanges: 2 };
+  t.same(runVerdictOf(totals, { violations: 1, stuck: 0 }, limits), affinityVerdictOf({ lossPercent: 2, lost: 2, violations: 1, stuck: 0, podChanges: 3, addressChanges: 1 }, limits));
+  t.equal(runVerdictOf(totals, { violations: 1, stuck: 0 }, limits).broken.length, 3, 'violations, loss and pod changes');
 });

@@ -4,7 +4,34 @@ import { encodeTransactionId } from '../../common/stun/transaction-id.js';
 import { createServerMetrics } from '../../server/metrics.js';
 import { startTcpStunServer } from '../../server/tcp-server.js';
 import { startStunServer } from '../../server/udp-server.js';
+import { openTestSocket } from '../fixtures/stun-client.js';
 import { connectTcpTestClient } from '../fixtures/stun-tcp-client.js';
+
+t.test('createServerMetrics() reports requests, replies, drops by reason and active sessions, live at each read', async (t) => {
+  const stun = await startStunServer({ host: '127.0.0.1', port: 0, podName: 'pod-m' });
+  t.teardown(() => stun.close());
+  const registry = createServerMetrics(stun);
+  const client = await openTestSocket(4);
+  t.teardown(() => client.close());
+  await client.ask(encodeBindingRequest({ transactionId: encodeTransactionId(1, 0), size: 200 }), stun.port, '127.0.0.1');
+  await client.ask(encodeBindingRequest({ transactionId: encodeTransactionId(2, 0), size: 200 }), stun.port, '127.0.0.1');
+  await client.ask(Buffer.alloc(7), stun.port, '127.0.0.1', 200);
+  const text = await registry.metrics();
+  t.match(text, /^affinity_tester_server_requests_total 3$/m);
+  t.match(text, /^affinity_tester_server_replies_total 2$/m);
+  t.match(text, /^affinity_tester_server_drops_total\{reason="truncated"\} 1$/m);
+  t.match(text, /^affinity_tester_server_drops_total\{reason="bad-fingerprint"\} 0$/m);
+  t.match(text, /^affinity_tester_server_drops_total\{reason="send-backlog"\} 0$/m);
+  t.match(text, /^affinity_tester_server_active_sessions 2$/m);
+  t.match(text, /^affinity_tester_server_socket_buffer_bytes\{direction="receive"\} \d+$/m);
+  t.match(text, /^process_resident_memory_bytes \d+/m, 'process metrics too');
+
+  // A second read shows the live values, not a sum of reads.
+  await client.ask(encodeBindingRequest({ transactionId: encodeTransactionId(1, 1), size: 200 }), stun.port, '127.0.0.1');
+  const again = await registry.metrics();
+  t.match(again, /^affinity_tester_server_requests_total 4$/m);
+  t.match(again, /^affinity_tester_server_replies_total 3$/m);
+});
 
 t.test('createServerMetrics() with a TCP server reports its connections, closes and refusals by reason, replies and drops', async (t) => {
   const udp = await startStunServer({ host: '127.0.0.1', port: 0, podName: 'pod-m' });

@@ -1,10 +1,11 @@
 import t from 'tap';
 import { createSocket } from 'node:dgram';
 import { pino, type Logger } from 'pino';
+import { BindError } from '../../common/errors.js';
 import { decodeBindingResponse, encodeBindingRequest } from '../../common/stun/codec.js';
 import { encodeTransactionId } from '../../common/stun/transaction-id.js';
 import { SOFTWARE } from '../../common/version.js';
-import { BindError, startStunServer } from '../../server/udp-server.js';
+import { startStunServer } from '../../server/udp-server.js';
 import { openTestSocket } from '../fixtures/stun-client.js';
 import { FUZZ_KINDS, Random, fuzzDatagram } from '../fixtures/stun-fuzz.js';
 

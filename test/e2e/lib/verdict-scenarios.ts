@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MoveRecord, StuckRecord } from '../../../client/break-records.js';
-import { BREAK_TICK_MS } from '../../../client/run.js';
+import { BREAK_TICK_MS } from '../../../client/run-ticks.js';
 import { podByIp } from './bed-plan.js';
 import { podStates, type BedCluster, type PodState } from './cluster-api.js';
 import type { ClientSettings, ReportView } from './client-run.js';

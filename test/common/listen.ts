@@ -1,6 +1,6 @@
 import t from 'tap';
 import { connect, createServer } from 'node:net';
-import { listen } from '../../server/listen.js';
+import { listen } from '../../common/listen.js';
 
 t.test('listen() on port 0 resolves with the address and the port the kernel picked', async (t) => {
   const server = createServer();

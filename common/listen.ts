@@ -1,8 +1,8 @@
 // Listening on a TCP port (the HTTP side port, STUN over TCP) with one clear error when the
 // address is unusable, and the address actually bound.
 import type { Server } from 'node:net';
-import { formatEndpoint } from '../common/ip-address.js';
-import { BindError } from './udp-server.js';
+import { BindError } from './errors.js';
+import { formatEndpoint } from './ip-address.js';
 
 /**
  * Listens on `host`:`port` (IPv4 too when `host` is `::`) and resolves with the address and port

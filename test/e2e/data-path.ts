@@ -2,6 +2,7 @@
 // the real servers through the client's NAT and the node's kube-proxy rules, in both layouts and
 // both IP families, and the kernel's conntrack tables agree with what the probe saw. Then
 // teardown leaves nothing.
+import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { formatEndpoint } from '../../common/ip-address.js';
 import { planBed, runPrefix } from './lib/bed-plan.js';
@@ -40,9 +41,7 @@ if (reason !== undefined) {
     const out = await must(
       inNamespace(plan.clientNamespace, [
         process.execPath,
-        '--import',
-        '@tapjs/typescript/import',
-        new URL('./lib/probe.ts', import.meta.url).pathname,
+        fileURLToPath(new URL('./lib/probe.js', import.meta.url)),
         plan.serviceIp,
         String(plan.servicePort),
         '12',

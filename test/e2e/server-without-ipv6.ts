@@ -9,6 +9,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { runPrefix } from './lib/bed-plan.js';
 import { inNamespace, must, runSyncQuietly } from './lib/command.js';
@@ -56,7 +57,7 @@ if (reason !== undefined) {
 
   t.test('the server answers STUN over IPv4 with the IPv4 reflexive address', async (t) => {
     const out = await must(
-      inNamespace(namespace, [process.execPath, '--import', '@tapjs/typescript/import', new URL('./lib/probe.ts', import.meta.url).pathname, '127.0.0.1', String(port), '2', '2']),
+      inNamespace(namespace, [process.execPath, fileURLToPath(new URL('./lib/probe.js', import.meta.url)), '127.0.0.1', String(port), '2', '2']),
     );
     const answers = JSON.parse(out) as ProbeAnswer[];
     t.equal(answers.length, 4, 'every request of every socket was answered');

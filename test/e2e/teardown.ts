@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { runPrefix } from './lib/bed-plan.js';
 import { leftoverNamespaces, unsupportedReason } from './lib/test-bed.js';
@@ -26,8 +27,8 @@ if (reason !== undefined) {
   const abandon = async (how: How, prefix: string): Promise<{ code: number | null; serverPid: number }> => {
     const child = spawn(
       process.execPath,
-      ['--import', '@tapjs/typescript/import', new URL('./lib/abandoned-bed.ts', import.meta.url).pathname, prefix, how],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1' } },
+      [fileURLToPath(new URL('./lib/abandoned-bed.js', import.meta.url)), prefix, how],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => {

@@ -11,6 +11,7 @@ import { Chalk } from 'chalk';
 import pino from 'pino';
 import type { CommandIo } from '../../common/command-io.js';
 import { monotonicClock } from '../../common/clock.js';
+import { PACKAGE_ROOT } from '../../common/version.js';
 import { startLiveView } from '../../client/live-view.js';
 import { SKIPPED_DEFAULT_METRICS } from '../../client/metrics.js';
 import { runClient } from '../../client/run.js';
@@ -19,7 +20,7 @@ import { startHttpSidePort } from '../../common/http.js';
 import { createServerMetrics } from '../../server/metrics.js';
 import { startStunServer } from '../../server/udp-server.js';
 
-const DASHBOARD = new URL('../../manifests/grafana/affinity-tester-dashboard.json', import.meta.url);
+const DASHBOARD = join(PACKAGE_ROOT, 'manifests', 'grafana', 'affinity-tester-dashboard.json');
 
 interface Panel {
   type: string;

@@ -2,7 +2,7 @@
 // Binding Requests to the target and print, per socket, its local port, who answered and the
 // reflective address, as one JSON line. The data-path test uses it to prove the bed forwards,
 // NATs and DNATs before any client figure is trusted.
-//   node --import @tapjs/typescript/import test/e2e/lib/probe.ts HOST PORT SOCKETS ROUNDS
+//   node dist/test/e2e/lib/probe.js HOST PORT SOCKETS ROUNDS   (compiled by npm run build:test)
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
 import { isIPv6 } from 'node:net';

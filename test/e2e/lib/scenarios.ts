@@ -387,7 +387,7 @@ const packetLoss: Scenario = {
   async run(context) {
     const { bed } = context;
     await bed.setLoss(LOSS);
-    // Enough requests for a 2-point tolerance: about 3,000, the binomial sd is then 0.7 points.
+    // About 3,000 requests: the binomial sd of the loss is then 0.7 points.
     const settings: ClientSettings = { sessions: 40, intervalMs: 50, timeoutMs: 400, rampMs: 400, durationMs: 4400 };
     const observed = await withClient(context, settings, async () => undefined);
     const { client } = observed;
@@ -396,17 +396,22 @@ const packetLoss: Scenario = {
     const { report } = client;
     const t = report.totals;
     const expectedPercent = (1 - (1 - LOSS) ** 2) * 100;
+    // The kernel's draws, not the tool, decide how far the loss lands from 19%: five binomial
+    // standard deviations of this run's requests (3.4 points at 3,400), at least 2. A bed that
+    // dropped one way only (10%) is still off by more than twice that.
+    const p = expectedPercent / 100;
+    const tolerance = Math.max(2, 5 * Math.sqrt((p * (1 - p)) / Math.max(1, t.sent)) * 100);
     const actualPercent = (1 - (1 - counters.requestsDropped / counters.requestsSeen) * (1 - counters.repliesDropped / counters.repliesSeen)) * 100;
     const requestShare = t.lost === 0 ? 0 : t.lostRequests / t.lost;
     const kernelShare = counters.requestsDropped / (counters.requestsDropped + counters.repliesDropped);
     // The client stops with requests in flight: those are pending, neither lost nor answered.
     const slack = (report.pendingAtStop ?? 0) + Math.ceil(0.01 * t.sent);
     return {
-      expected: `loss ${expectedPercent.toFixed(1)}% ±2 (kernel dropped ${counters.requestsDropped} requests, ${counters.repliesDropped} replies: ${actualPercent.toFixed(1)}%)`,
+      expected: `loss ${expectedPercent.toFixed(1)}% ±${tolerance.toFixed(1)} (kernel dropped ${counters.requestsDropped} requests, ${counters.repliesDropped} replies: ${actualPercent.toFixed(1)}%)`,
       reported: `loss ${t.lossPercent.toFixed(1)}% (${t.lost}/${t.sent}): ${t.lostRequests} lost requests, ${t.lostReplies} lost replies`,
       client,
       checks: [
-        check('reported loss within 2 points of 19%', Math.abs(t.lossPercent - expectedPercent) <= 2, `${t.lossPercent}%`),
+        check(`reported loss within ${tolerance.toFixed(1)} points (5 sd) of 19%`, Math.abs(t.lossPercent - expectedPercent) <= tolerance, `${t.lossPercent}%`),
         check('reported loss within 1.5 points of what the kernel dropped', Math.abs(t.lossPercent - actualPercent) <= 1.5, `${t.lossPercent}% vs ${actualPercent.toFixed(2)}%`),
         check(
           'lost requests match the requests the kernel dropped',

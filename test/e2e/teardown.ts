@@ -1,6 +1,6 @@
-// Teardown when a run does not end well: a process that built a bed and then exits, throws or
-// is killed with SIGTERM (what tap does to a test file that times out) leaves no namespace and
-// no server process behind.
+// Teardown when a run does not end well: a process that built a bed and then exits, throws, is
+// killed with SIGTERM, or gets SIGALRM (what tap sends a test file that times out) leaves no
+// namespace and no server process behind.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
@@ -22,7 +22,7 @@ const reason = await unsupportedReason();
 if (reason !== undefined) {
   t.plan(0, reason);
 } else {
-  type How = 'exit' | 'throw' | 'signal';
+  type How = 'exit' | 'throw' | 'SIGTERM' | 'SIGALRM';
   /** Runs the fixture; resolves with its exit code and the pid of the server it started. */
   const abandon = async (how: How, prefix: string): Promise<{ code: number | null; serverPid: number }> => {
     const child = spawn(
@@ -33,17 +33,17 @@ if (reason !== undefined) {
     let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
       stdout += d;
-      if (how === 'signal' && stdout.includes('\n')) child.kill('SIGTERM');
+      if (how.startsWith('SIG') && stdout.includes('\n')) child.kill(how as NodeJS.Signals);
     });
     child.stderr.resume();
     const [code] = (await once(child, 'exit')) as [number | null];
     return { code, serverPid: Number(stdout.trim()) };
   };
-  // The three run at once (each with its own prefix): most of their time is Node starting up.
-  const cases = (['exit', 'throw', 'signal'] as const).map((how) => ({ how, prefix: `${runPrefix(process.pid)}${how[0]}-` }));
+  // The four run at once (each with its own prefix): most of their time is Node starting up.
+  const cases = (['exit', 'throw', 'SIGTERM', 'SIGALRM'] as const).map((how, i) => ({ how, prefix: `${runPrefix(process.pid)}${i}-` }));
   const results = await Promise.all(cases.map(({ how, prefix }) => abandon(how, prefix)));
   cases.forEach(({ how, prefix }, i) => {
-    t.test(`a bed abandoned by ${how === 'signal' ? 'SIGTERM' : `a process that ${how}s`} is removed with its server`, async (t) => {
+    t.test(`a bed abandoned by ${how.startsWith('SIG') ? how : `a process that ${how}s`} is removed with its server`, async (t) => {
       const { code, serverPid } = results[i]!;
       t.ok(serverPid > 0, 'the bed was built and its server started');
       t.not(code, 0, 'the process failed');

@@ -1,7 +1,7 @@
 // Fixture for teardown.ts: builds a bed with a server in it, then ends the process the way a
-// failing run would (`exit`, `throw`, or waiting to be killed with SIGTERM), never calling
+// failing run would (`exit`, `throw`, or waiting to be killed with a signal), never calling
 // destroy(). The bed's exit handler must still remove everything.
-//   node dist/test/e2e/lib/abandoned-bed.js PREFIX exit|throw|signal   (compiled by npm run build:test)
+//   node dist/test/e2e/lib/abandoned-bed.js PREFIX exit|throw|SIGTERM|SIGALRM   (compiled by npm run build:test)
 import { planBed } from './bed-plan.js';
 import { TestBed } from './test-bed.js';
 

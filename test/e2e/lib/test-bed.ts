@@ -61,10 +61,12 @@ function installExitHandler(): void {
   process.on('exit', () => {
     for (const bed of liveBeds) bed.destroySync();
   });
-  // A signal would end the process without 'exit'; turning it into an exit runs the teardown
-  // (Ctrl-C of `npm run e2e`, tap's SIGTERM when a test file times out).
+  // A signal would end the process without 'exit'; turning it into an exit runs the teardown:
+  // Ctrl-C of `npm run e2e`, a kill, and tap's SIGALRM when a test file times out (tap's own
+  // listener, registered first, reports the timeout before this one exits).
   process.once('SIGINT', () => process.exit(130));
   process.once('SIGTERM', () => process.exit(143));
+  process.once('SIGALRM', () => process.exit(142));
 }
 
 export interface ServerProcess {

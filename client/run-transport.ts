@@ -1,32 +1,22 @@
 // How a run's sessions reach the target: one UDP socket each (client/session-sockets.ts), or one
 // long-lived TCP connection each (client/session-connections.ts, --protocol tcp). The lifecycle in
 // run.ts sees one shape; what only TCP has (connections per pod, retransmissions) stays here.
-import type { Clock } from '../common/clock.js';
-import type { BindingResponse } from '../common/stun/codec.js';
 import { connectionReportOf, type ReportConnections } from './connection-report.js';
 import { DEFAULT_RECONNECT, type ConnectionLoss, type ReconnectPolicy, type Reconnection } from './connection-state.js';
 import type { ConnectionStep } from './connection-table.js';
-import type { ReplyOutcome, Session } from './session.js';
 import { openSessionConnections, type SessionConnections } from './session-connections.js';
 import type { SessionSocket } from './session-socket.js';
-import { openSessionSockets } from './session-sockets.js';
+import { openSessionSockets, type SessionSocketsOptions } from './session-sockets.js';
 import { kernelReceiveDrops } from './socket-drops.js';
-import type { ResolvedTarget } from './target.js';
 import { readTcpRetransmits, retransmitsBetween } from './tcp-retransmissions.js';
 
-export interface RunTransportOptions {
+/** The UDP sockets' options, and what only TCP uses. */
+export interface RunTransportOptions extends SessionSocketsOptions {
   protocol?: 'udp' | 'tcp';
-  sessions: readonly Session[];
-  target: ResolvedTarget;
-  extraTargets?: readonly ResolvedTarget[];
-  clock: Clock;
-  recvBufferBytes?: number;
-  bindAddress?: string;
   reconnect?: ReconnectPolicy;
   /** TCP: a connection lost, and one back (printed and logged by the run's output). */
   onConnectionLoss: (session: number, loss: ConnectionLoss) => void;
   onReconnection: (session: number, reconnection: Reconnection) => void;
-  onReply: (outcome: ReplyOutcome, response: BindingResponse, session: Session, now: number, index: number) => void;
 }
 
 /** What the report needs of the transport once it is closed. */

@@ -160,12 +160,15 @@ t.test('an idle connection is closed by the server on its own timer, and counted
 });
 
 t.test('a client that sends but never reads its replies is paused, then closed as slow after the idle time', async (t) => {
+  // 300,000 requests (8.4 MB), whose replies are far more than the kernel buffers on both sides hold.
+  // Built before connecting: on a loaded machine building them can outlast the idle time, and the
+  // server would close the connection as idle before the first byte.
+  const sent = 300_000;
+  const requests = Buffer.concat(Array.from({ length: sent }, (_, sequence) => request(sequence)));
   const server = await start(t, { idleMs: 1000 });
   const client = await connectTcpTestClient(server.port, '127.0.0.1');
   client.socket.pause();
-  // 300,000 requests (8.4 MB), whose replies are far more than the kernel buffers on both sides hold.
-  const sent = 300_000;
-  client.socket.write(Buffer.concat(Array.from({ length: sent }, (_, sequence) => request(sequence))));
+  client.socket.write(requests);
   // The server closes with requests of the client still unread in its kernel buffer: a reset.
   t.equal(await client.closed, 'ECONNRESET');
   t.equal(server.counters.closed.slow, 1);

@@ -178,9 +178,22 @@ export function runGateClient(bed: ClientBed, settings: Omit<ClientSettings, 'du
 /** How long the client's Node process may take to print its first line. */
 const STARTUP_LIMIT_MS = 60_000;
 
+/**
+ * How long a run goes on at least after the scenario's act, whatever the act took: the requests
+ * of three timeouts, so that every session's flow crosses what the act changed and any request
+ * lost to it has timed out.
+ */
+const AFTER_ACT_TIMEOUTS = 3;
+
+/** The client's own --duration is the run's duration plus this, a backstop: `end()` ends it. */
+const BACKSTOP_MS = 60_000;
+
 export class ClientRun {
   private readonly directory: string;
   private readonly startedAt = Date.now();
+  /** When the client printed its first line: its run's own clock starts there. */
+  private firstLineAt: number | undefined;
+  private stopped = false;
   private readonly output = { stdout: '', stderr: '' };
   private readonly child: ChildProcess;
   readonly finished: Promise<ClientResult>;
@@ -188,6 +201,10 @@ export class ClientRun {
   /**
    * `keepAs`: a path prefix; the report and events are copied to `<keepAs>.report.json` and
    * `.events.ndjson`. `targets`: one --target each (default the bed's Service).
+   *
+   * The run lasts `settings.durationMs` and goes on after the scenario's act (see `end()`): on a
+   * loaded machine the act can take seconds, and a run that ended before the act's change reached
+   * the client would say nothing about it.
    */
   constructor(
     bed: ClientBed,
@@ -200,13 +217,16 @@ export class ClientRun {
     const child = (this.child = bed.spawnIn(plan.clientNamespace, [
       ...clientArgs(settings, settings.protocol, targets ?? [formatEndpoint(plan.serviceIp, plan.servicePort)]),
       '--duration',
-      `${settings.durationMs}ms`,
+      `${settings.durationMs + BACKSTOP_MS}ms`,
       '--report',
       this.reportPath,
       '--events',
       this.eventsPath,
     ], settings.watch === undefined ? {} : { KUBECONFIG: settings.watch.kubeconfig }));
-    child.stdout?.setEncoding('utf8').on('data', (d: string) => (this.output.stdout += d));
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      this.firstLineAt ??= Date.now();
+      this.output.stdout += d;
+    });
     child.stderr?.setEncoding('utf8').on('data', (d: string) => (this.output.stderr += d));
     this.finished = new Promise<ClientResult>((resolve, reject) => {
       child.on('error', reject);
@@ -244,12 +264,21 @@ export class ClientRun {
    * For a scenario whose length depends on the bed (servers draining), not on a set duration.
    */
   stop(): void {
+    this.stopped = true;
     this.child.kill('SIGINT');
   }
 
-  /** Milliseconds since the client was started. */
-  elapsedMs(): number {
-    return Date.now() - this.startedAt;
+  /**
+   * Called when the scenario's act is done: ends the run (as Ctrl-C would) once it has lasted its
+   * duration and gone on for AFTER_ACT_TIMEOUTS timeouts after now, and hands back its result.
+   */
+  async end(): Promise<ClientResult> {
+    if (!this.stopped) {
+      const ranMs = Date.now() - (this.firstLineAt ?? this.startedAt);
+      await sleep(Math.max(AFTER_ACT_TIMEOUTS * this.settings.timeoutMs, this.settings.durationMs - ranMs));
+      this.stop();
+    }
+    return this.finished;
   }
 
   /** Each session's first answer so far, from the events file: the pod and the address it saw. */

@@ -84,7 +84,7 @@ export async function runDualStack(prefix: string): Promise<DualStackOutcome> {
     await sleep(3 * SETTINGS.intervalMs);
     const before = { 4: await podsBySeen(bed, v4), 6: await podsBySeen(bed, v6) };
     await bed.exec(v4.nodeNamespace, ['conntrack', '-D', '-f', 'ipv4', '-p', 'udp']);
-    const client = await run.finished;
+    const client = await run.end();
     const after = { 4: await podsBySeen(bed, v4), 6: await podsBySeen(bed, v6) };
     const { report } = client;
     const targets = (report as unknown as { targets?: { family: number; totals: { podChanges: number } }[] }).targets ?? [];

@@ -37,13 +37,9 @@ export interface NodesScenario {
 
 /**
  * Short runs: the sessions are established and settled before the first change, and the client
- * runs on for a while after the last one. A change takes a few hundred milliseconds on an idle
- * machine; with the load at 18 on 2 cores (other work beside six beds) the second of two changes
- * was seen done 6.2 s after the client started, so each change gets 2 s of the client's run.
+ * runs on after the last one however long the changes took (ClientRun.end()).
  */
-function settingsFor(scenario: NodesScenario): ClientSettings {
-  return { sessions: 24, intervalMs: 100, timeoutMs: 500, rampMs: 400, durationMs: 3000 + 2000 * scenario.changes.length };
-}
+const SETTINGS: ClientSettings = { sessions: 24, intervalMs: 100, timeoutMs: 500, rampMs: 400, durationMs: 2000 };
 
 /** The nodes bed has three nodes; the third joins or leaves. */
 export const NODES = 3;
@@ -189,37 +185,28 @@ export async function runNodesScenario(bed: NodesBed, layout: Layout, scenario: 
   const service = loadBalancerService(plan, scenario.policy);
   await bed.reset();
   await applyState(bed, layout, scenario, service, undefined, scenario.start);
-  const settings = settingsFor(scenario);
-  const run = new ClientRun(bed, settings, keepAs);
+  const run = new ClientRun(bed, SETTINGS, keepAs);
   await run.waitEstablished();
-  const settle = () => sleep(3 * settings.intervalMs);
+  const settle = () => sleep(3 * SETTINGS.intervalMs);
   await settle();
   const flows = await allFlows(bed);
   const ports = clientPorts(flows);
   const looks: KernelStep[] = [{ routes: await bed.routes(ports), flows }];
   let state = scenario.start;
-  let changedMs = 0;
   for (const next of scenario.changes) {
     await applyState(bed, layout, scenario, service, state, next);
-    changedMs = run.elapsedMs();
     state = next;
     // Every session sends at least once across the change before the kernel is looked at.
     await settle();
     looks.push(await look(bed, ports));
   }
-  const client = await run.finished;
+  const client = await run.end();
   looks.push(await look(bed, ports));
   const { report } = client;
   const truth = nodesTruth({ clientIp: plan.clientIp, steps: looks, podName: (ip) => nodeOfPodIp(plan, ip)?.pod.name ?? ip, report });
   const nodesRun: NodesRun = { report, truth, looks };
   const checks = [
-    same('every session established', report.sessions.filter((s) => s.pod !== null).length, settings.sessions),
-    // Otherwise no datagram crossed the changed balancer, and nothing below can be judged.
-    check(
-      'the client ran on for three intervals after the last change',
-      changedMs + 3 * settings.intervalMs < settings.durationMs,
-      `the last change was done ${changedMs} ms after the client started; its run lasts ${settings.durationMs} ms`,
-    ),
+    same('every session established', report.sessions.filter((s) => s.pod !== null).length, SETTINGS.sessions),
     check('the balancer moved some flows to another node', truth.moved.length > 0),
     check(
       "every session's pods and reflected addresses, in order, are those of the node the balancer routed it to, by that node's conntrack",
@@ -236,7 +223,7 @@ export async function runNodesScenario(bed: NodesBed, layout: Layout, scenario: 
     title: scenario.title,
     layout,
     family: 4,
-    expected: `flows moved ${truth.moved.length}/${settings.sessions} (${movesText(truth)}), pod changes ${truth.podChanges}, address changes ${truth.addressChanges}`,
+    expected: `flows moved ${truth.moved.length}/${SETTINGS.sessions} (${movesText(truth)}), pod changes ${truth.podChanges}, address changes ${truth.addressChanges}`,
     reported: `pod changes ${report.totals.podChanges}, address changes ${report.totals.addressChanges}${classes === undefined ? '' : `; classes: ${classes}`}`,
     checks,
     pass: checks.every((c) => c.pass),

@@ -91,7 +91,7 @@ export async function withClient(
   // A few requests per session first, so each flow is settled in conntrack.
   await sleep(3 * settings.intervalMs);
   await act(run);
-  const client = await run.finished;
+  const client = await run.end();
   const events = await watch.stop();
   const natPorts = await bed.natPorts();
   const upstream = new Map<number, string>();

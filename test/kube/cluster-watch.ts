@@ -2,6 +2,7 @@ import t, { type Test } from 'tap';
 import type { ClusterEvent, ClusterWatch } from '../../common/cluster-events.js';
 import { startClusterWatch } from '../../kube/cluster-watch.js';
 import { FakeKubeApi } from '../fixtures/fake-kube-api.js';
+import { kubeConfigOf } from '../fixtures/fake-kube-config.js';
 import { endpointSlice, event, node, pod, service } from '../fixtures/kube-objects.js';
 
 interface Setup {
@@ -32,7 +33,7 @@ async function setup(t: Test, options: { goneAs?: 'event' | 'status'; before?: (
   const warnings: string[] = [];
   const watch = await startClusterWatch({
     service: 'affinity-tester',
-    kubeConfig: api.kubeConfig(),
+    kubeConfig: kubeConfigOf(api),
     clock: () => clock.now,
     retryDelayMs: 10,
     minWatchMs: 0,
@@ -200,7 +201,7 @@ t.test('startClusterWatch() forbidden to list nodes warns once, naming verb and 
 t.test('startClusterWatch() of a missing Service rejects with one line', async (t) => {
   const api = await FakeKubeApi.start();
   t.teardown(() => api.close());
-  await t.rejects(startClusterWatch({ service: 'missing', kubeConfig: api.kubeConfig() }), {
+  await t.rejects(startClusterWatch({ service: 'missing', kubeConfig: kubeConfigOf(api) }), {
     kind: 'not-found',
     message: 'Service missing not found in namespace testing',
   });

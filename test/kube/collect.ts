@@ -1,6 +1,7 @@
 import t from 'tap';
 import { collectJobReports, jobPodRecord, jobRecord, reportTextOf } from '../../kube/collect.js';
 import { FakeKubeApi, type KubeObject } from '../fixtures/fake-kube-api.js';
+import { kubeConfigOf } from '../fixtures/fake-kube-config.js';
 import { DEMO_REPORT, SECOND_REPORT, loadReport } from '../fixtures/reports.js';
 
 const JOB = 'affinity-tester-client';
@@ -42,7 +43,7 @@ t.test('collectJobReports() waits for the Job, then reads the newest report of e
   let now = 0;
   const waited: string[] = [];
   const collected = await collectJobReports({
-    kubeConfig: api.kubeConfig(),
+    kubeConfig: kubeConfigOf(api),
     namespace: 'testing',
     job: JOB,
     timeoutMs: 60_000,
@@ -75,11 +76,11 @@ t.test('collectJobReports() gives up after --timeout with a one-line KubeError',
   api.put(job([]));
   let now = 0;
   await t.rejects(
-    collectJobReports({ kubeConfig: api.kubeConfig(), namespace: 'testing', job: JOB, timeoutMs: 5000, pollMs: 2000, clock: () => now, sleep: async (ms) => void (now += ms) }),
+    collectJobReports({ kubeConfig: kubeConfigOf(api), namespace: 'testing', job: JOB, timeoutMs: 5000, pollMs: 2000, clock: () => now, sleep: async (ms) => void (now += ms) }),
     { name: 'KubeError', kind: 'timeout', message: `job ${JOB} in namespace testing has not finished after 5 s (--timeout)` },
   );
   await t.rejects(
-    collectJobReports({ kubeConfig: api.kubeConfig(), namespace: 'testing', job: 'nope', timeoutMs: 5000, pollMs: 2000, clock: () => now, sleep: async () => undefined }),
+    collectJobReports({ kubeConfig: kubeConfigOf(api), namespace: 'testing', job: 'nope', timeoutMs: 5000, pollMs: 2000, clock: () => now, sleep: async () => undefined }),
     { name: 'KubeError', kind: 'not-found' },
   );
 });

@@ -4,6 +4,7 @@ import { scaleNodeWorkload } from '../../kube/scale.js';
 import { clean } from '../../kube/clean.js';
 import { KubeError } from '../../kube/errors.js';
 import { FakeKubeApi } from '../fixtures/fake-kube-api.js';
+import { kubeConfigOf } from '../fixtures/fake-kube-config.js';
 import { pod, service } from '../fixtures/kube-objects.js';
 
 async function fakeApi(t: Test): Promise<FakeKubeApi> {
@@ -33,7 +34,7 @@ t.test('deploy() creates the namespace, Deployment and Service, then waits until
   const api = await fakeApi(t);
   controller(api, 3);
   const progress: string[] = [];
-  const result = await deploy({ kubeConfig: api.kubeConfig(), namespace: 'perf', timeoutMs: 5000, pollIntervalMs: 10, onProgress: (text) => progress.push(text) });
+  const result = await deploy({ kubeConfig: kubeConfigOf(api), namespace: 'perf', timeoutMs: 5000, pollIntervalMs: 10, onProgress: (text) => progress.push(text) });
   t.same(result.objects.map((o) => `${o.ref} ${o.action}`), ['namespace/perf created', 'deployment/affinity-tester created', 'service/affinity-tester created']);
   t.same(result.pods.map((p) => [p.name, p.node, p.ready]), [
     ['affinity-tester-0', 'node-0', true],
@@ -51,14 +52,14 @@ t.test('deploy() creates the namespace, Deployment and Service, then waits until
 
 t.test('deploy() again replaces the objects with the new settings and keeps what the cluster allocated', async (t) => {
   const api = await fakeApi(t);
-  await deploy({ kubeConfig: api.kubeConfig(), wait: false, timeoutMs: 1000 });
+  await deploy({ kubeConfig: kubeConfigOf(api), wait: false, timeoutMs: 1000 });
   api.update('services', undefined, 'affinity-tester', (object: any) => {
     object.spec.clusterIP = '10.96.0.10';
     object.spec.ports[0].nodePort = 31478;
     object.spec.healthCheckNodePort = 32000;
   });
   const result = await deploy({
-    kubeConfig: api.kubeConfig(),
+    kubeConfig: kubeConfigOf(api),
     wait: false,
     timeoutMs: 1000,
     image: 'registry.example/affinity-tester:1.2.3',
@@ -81,7 +82,7 @@ t.test('deploy() again replaces the objects with the new settings and keeps what
 
 t.test('deploy() of the service alone, under another name, does not wait', async (t) => {
   const api = await fakeApi(t);
-  const result = await deploy({ kubeConfig: api.kubeConfig(), parts: ['service'], service: 'udp-test', timeoutMs: 1000 });
+  const result = await deploy({ kubeConfig: kubeConfigOf(api), parts: ['service'], service: 'udp-test', timeoutMs: 1000 });
   t.same(result.objects.map((o) => o.ref), ['service/udp-test']);
   t.same(result.pods, []);
   t.notOk(api.get('deployments', undefined, 'affinity-tester'));
@@ -89,7 +90,7 @@ t.test('deploy() of the service alone, under another name, does not wait', async
 
 t.test('deploy() of rbac creates the read-only ServiceAccount, roles and bindings in the namespace', async (t) => {
   const api = await fakeApi(t);
-  const result = await deploy({ kubeConfig: api.kubeConfig(), parts: ['rbac'], timeoutMs: 1000 });
+  const result = await deploy({ kubeConfig: kubeConfigOf(api), parts: ['rbac'], timeoutMs: 1000 });
   t.same(result.objects.map((o) => o.ref), [
     'serviceaccount/affinity-tester-client',
     'role/affinity-tester-client',
@@ -103,7 +104,7 @@ t.test('deploy() of rbac creates the read-only ServiceAccount, roles and binding
 
 t.test('deploy() whose pods never become ready stops after the timeout with one line', async (t) => {
   const api = await fakeApi(t);
-  const error = (await deploy({ kubeConfig: api.kubeConfig(), timeoutMs: 200, pollIntervalMs: 20 }).catch((e: unknown) => e)) as KubeError;
+  const error = (await deploy({ kubeConfig: kubeConfigOf(api), timeoutMs: 200, pollIntervalMs: 20 }).catch((e: unknown) => e)) as KubeError;
   t.type(error, KubeError);
   t.equal(error.kind, 'timeout');
   t.match(error.message, /^deployment affinity-tester in namespace testing: 0 of 3 pods ready after 200ms/);
@@ -112,7 +113,7 @@ t.test('deploy() whose pods never become ready stops after the timeout with one 
 t.test('deploy() forbidden to create deployments names the verb and resource', async (t) => {
   const api = await fakeApi(t);
   api.forbid('create', 'deployments');
-  const error = (await deploy({ kubeConfig: api.kubeConfig(), timeoutMs: 200 }).catch((e: unknown) => e)) as KubeError;
+  const error = (await deploy({ kubeConfig: kubeConfigOf(api), timeoutMs: 200 }).catch((e: unknown) => e)) as KubeError;
   t.equal(error.kind, 'forbidden');
   t.match(error.message, /^forbidden: RBAC does not allow "create" on deployments\.apps in namespace testing/);
 });
@@ -128,14 +129,14 @@ t.test('rolloutComplete() waits for the controller to observe the change and for
 
 t.test('scaleNodeWorkload() sets replicas and CPU of the pause Deployment; scaling to 0 keeps the CPU', async (t) => {
   const api = await fakeApi(t);
-  const down = await scaleNodeWorkload({ kubeConfig: api.kubeConfig(), replicas: 0 });
+  const down = await scaleNodeWorkload({ kubeConfig: kubeConfigOf(api), replicas: 0 });
   t.equal(down.action, 'absent', 'scaling down nothing creates nothing');
-  const up = await scaleNodeWorkload({ kubeConfig: api.kubeConfig(), replicas: 6, cpu: '1500m' });
+  const up = await scaleNodeWorkload({ kubeConfig: kubeConfigOf(api), replicas: 6, cpu: '1500m' });
   t.same([up.ref, up.action, up.replicas, up.cpu], ['deployment/affinity-tester-node-scaleup', 'created', 6, '1500m']);
   let deployment = api.get('deployments', undefined, 'affinity-tester-node-scaleup') as any;
   t.equal(deployment.spec.replicas, 6);
   t.same(deployment.spec.template.spec.containers[0].resources.requests.cpu, '1500m');
-  const again = await scaleNodeWorkload({ kubeConfig: api.kubeConfig(), replicas: 0 });
+  const again = await scaleNodeWorkload({ kubeConfig: kubeConfigOf(api), replicas: 0 });
   t.same([again.action, again.replicas, again.cpu], ['replaced', 0, '1500m']);
   deployment = api.get('deployments', undefined, 'affinity-tester-node-scaleup') as any;
   t.equal(deployment.spec.replicas, 0);
@@ -144,9 +145,9 @@ t.test('scaleNodeWorkload() sets replicas and CPU of the pause Deployment; scali
 
 t.test('clean() deletes the Job, scale-up, Service and Deployment, and reports those already gone', async (t) => {
   const api = await fakeApi(t);
-  await deploy({ kubeConfig: api.kubeConfig(), wait: false, timeoutMs: 1000 });
+  await deploy({ kubeConfig: kubeConfigOf(api), wait: false, timeoutMs: 1000 });
   api.put(service('other'));
-  const result = await clean({ kubeConfig: api.kubeConfig(), service: 'affinity-tester' });
+  const result = await clean({ kubeConfig: kubeConfigOf(api), service: 'affinity-tester' });
   t.same(result.objects.map((o) => `${o.ref} ${o.action}`), [
     'job/affinity-tester-client absent',
     'deployment/affinity-tester-node-scaleup absent',

@@ -2,6 +2,7 @@ import t, { type Test } from 'tap';
 import { addressesFor, discoverServiceAddresses, discoverServiceTarget, ingressAddressOf } from '../../kube/discover.js';
 import { KubeError } from '../../kube/errors.js';
 import { FakeKubeApi } from '../fixtures/fake-kube-api.js';
+import { kubeConfigOf } from '../fixtures/fake-kube-config.js';
 import { service } from '../fixtures/kube-objects.js';
 
 async function fakeApi(t: Test): Promise<FakeKubeApi> {
@@ -26,7 +27,7 @@ t.test('discoverServiceTarget() waits for the LoadBalancer ingress IP and report
     service: 'affinity-tester',
     timeoutMs: 5000,
     pollIntervalMs: 20,
-    kubeConfig: api.kubeConfig(),
+    kubeConfig: kubeConfigOf(api),
     onProgress: (text) => progress.push(text),
   });
   t.same(target, { host: '203.0.113.10', port: 3478 });
@@ -48,14 +49,14 @@ t.test('discoverServiceTarget() returns a host name ingress and the UDP port, no
     }),
     metadata: { name: 'stun', namespace: 'other' },
   });
-  const target = await discoverServiceTarget({ namespace: 'other', service: 'stun', timeoutMs: 1000, kubeConfig: api.kubeConfig() });
+  const target = await discoverServiceTarget({ namespace: 'other', service: 'stun', timeoutMs: 1000, kubeConfig: kubeConfigOf(api) });
   t.same(target, { host: 'lb-1.example.net', port: 3479 });
 });
 
 t.test('discoverServiceTarget() returns an IPv6 ingress address as it is', async (t) => {
   const api = await fakeApi(t);
   api.put(service('affinity-tester', { ingress: [{ ip: '2001:db8::10' }] }));
-  const target = await discoverServiceTarget({ service: 'affinity-tester', timeoutMs: 1000, kubeConfig: api.kubeConfig() });
+  const target = await discoverServiceTarget({ service: 'affinity-tester', timeoutMs: 1000, kubeConfig: kubeConfigOf(api) });
   t.same(target, { host: '2001:db8::10', port: 3478 });
 });
 
@@ -63,7 +64,7 @@ t.test('discoverServiceTarget() without an ingress rejects with no-ingress after
   const api = await fakeApi(t);
   api.put(service('affinity-tester'));
   const started = Date.now();
-  const error = await discoverServiceTarget({ service: 'affinity-tester', timeoutMs: 300, pollIntervalMs: 50, kubeConfig: api.kubeConfig() }).catch((e: unknown) => e);
+  const error = await discoverServiceTarget({ service: 'affinity-tester', timeoutMs: 300, pollIntervalMs: 50, kubeConfig: kubeConfigOf(api) }).catch((e: unknown) => e);
   t.type(error, KubeError);
   t.equal((error as KubeError).kind, 'no-ingress');
   t.match((error as KubeError).message, /^Service affinity-tester in namespace testing has no LoadBalancer ingress after 300ms/);
@@ -72,7 +73,7 @@ t.test('discoverServiceTarget() without an ingress rejects with no-ingress after
 
 t.test('discoverServiceTarget() of a missing Service rejects with "Service X not found in namespace Y"', async (t) => {
   const api = await fakeApi(t);
-  const error = (await discoverServiceTarget({ service: 'nope', timeoutMs: 1000, kubeConfig: api.kubeConfig() }).catch((e: unknown) => e)) as KubeError;
+  const error = (await discoverServiceTarget({ service: 'nope', timeoutMs: 1000, kubeConfig: kubeConfigOf(api) }).catch((e: unknown) => e)) as KubeError;
   t.equal(error.kind, 'not-found');
   t.equal(error.message, 'Service nope not found in namespace testing');
 });
@@ -81,7 +82,7 @@ t.test('discoverServiceTarget() forbidden by RBAC names the verb and the resourc
   const api = await fakeApi(t);
   api.put(service('affinity-tester'));
   api.forbid('get', 'services');
-  const error = (await discoverServiceTarget({ service: 'affinity-tester', timeoutMs: 1000, kubeConfig: api.kubeConfig() }).catch((e: unknown) => e)) as KubeError;
+  const error = (await discoverServiceTarget({ service: 'affinity-tester', timeoutMs: 1000, kubeConfig: kubeConfigOf(api) }).catch((e: unknown) => e)) as KubeError;
   t.equal(error.kind, 'forbidden');
   t.match(error.message, /^forbidden: RBAC does not allow "get" on services in namespace testing/);
 });
@@ -89,7 +90,7 @@ t.test('discoverServiceTarget() forbidden by RBAC names the verb and the resourc
 t.test('discoverServiceTarget() of a ClusterIP Service says it gets no external address', async (t) => {
   const api = await fakeApi(t);
   api.put(service('affinity-tester', { type: 'ClusterIP' }));
-  const error = (await discoverServiceTarget({ service: 'affinity-tester', timeoutMs: 1000, kubeConfig: api.kubeConfig() }).catch((e: unknown) => e)) as KubeError;
+  const error = (await discoverServiceTarget({ service: 'affinity-tester', timeoutMs: 1000, kubeConfig: kubeConfigOf(api) }).catch((e: unknown) => e)) as KubeError;
   t.equal(error.kind, 'invalid');
   t.match(error.message, /is type ClusterIP, not LoadBalancer/);
 });
@@ -97,13 +98,13 @@ t.test('discoverServiceTarget() of a ClusterIP Service says it gets no external 
 t.test('discoverServiceTarget() of a Service with no UDP port says so', async (t) => {
   const api = await fakeApi(t);
   api.put(service('affinity-tester', { ingress: [{ ip: '203.0.113.1' }], ports: [{ protocol: 'TCP', port: 80 }] }));
-  const error = (await discoverServiceTarget({ service: 'affinity-tester', timeoutMs: 1000, kubeConfig: api.kubeConfig() }).catch((e: unknown) => e)) as KubeError;
+  const error = (await discoverServiceTarget({ service: 'affinity-tester', timeoutMs: 1000, kubeConfig: kubeConfigOf(api) }).catch((e: unknown) => e)) as KubeError;
   t.equal(error.message, 'Service affinity-tester in namespace testing has no UDP port');
 });
 
 t.test('discoverServiceTarget() with the API down says it cannot reach it', async (t) => {
   const api = await FakeKubeApi.start();
-  const kubeConfig = api.kubeConfig();
+  const kubeConfig = kubeConfigOf(api);
   await api.close();
   const error = (await discoverServiceTarget({ service: 'affinity-tester', timeoutMs: 1000, kubeConfig }).catch((e: unknown) => e)) as KubeError;
   t.equal(error.kind, 'unreachable');
@@ -134,7 +135,7 @@ t.test('addressesFor() picks the first address, the first of a family, or one of
 t.test('discoverServiceAddresses() of a dual-stack Service lists both ingress addresses with their families', async (t) => {
   const api = await fakeApi(t);
   api.put(service('affinity-tester', { ingress: [{ ip: '2001:db8::10' }, { ip: '203.0.113.10' }] }));
-  const found = await discoverServiceAddresses({ service: 'affinity-tester', timeoutMs: 1000, kubeConfig: api.kubeConfig() });
+  const found = await discoverServiceAddresses({ service: 'affinity-tester', timeoutMs: 1000, kubeConfig: kubeConfigOf(api) });
   t.same(found, {
     port: 3478,
     addresses: [
@@ -142,7 +143,7 @@ t.test('discoverServiceAddresses() of a dual-stack Service lists both ingress ad
       { host: '203.0.113.10', family: 4 },
     ],
   });
-  const target = await discoverServiceTarget({ service: 'affinity-tester', timeoutMs: 1000, kubeConfig: api.kubeConfig(), family: 4 });
+  const target = await discoverServiceTarget({ service: 'affinity-tester', timeoutMs: 1000, kubeConfig: kubeConfigOf(api), family: 4 });
   t.same(target, { host: '203.0.113.10', port: 3478 });
 });
 
@@ -163,7 +164,7 @@ t.test('discoverServiceAddresses() with family both waits for the second family 
     timeoutMs: 5000,
     pollIntervalMs: 20,
     family: 'both',
-    kubeConfig: api.kubeConfig(),
+    kubeConfig: kubeConfigOf(api),
     onProgress: (text) => progress.push(text),
   });
   t.same(found.addresses, [
@@ -177,7 +178,7 @@ t.test('discoverServiceAddresses() with family both waits for the second family 
 t.test('discoverServiceTarget() with family 6 and only an IPv4 ingress rejects with no-ingress naming what it has', async (t) => {
   const api = await fakeApi(t);
   api.put(service('affinity-tester', { ingress: [{ ip: '203.0.113.10' }] }));
-  const error = (await discoverServiceTarget({ service: 'affinity-tester', timeoutMs: 100, pollIntervalMs: 20, family: 6, kubeConfig: api.kubeConfig() }).catch((e: unknown) => e)) as KubeError;
+  const error = (await discoverServiceTarget({ service: 'affinity-tester', timeoutMs: 100, pollIntervalMs: 20, family: 6, kubeConfig: kubeConfigOf(api) }).catch((e: unknown) => e)) as KubeError;
   t.equal(error.kind, 'no-ingress');
   t.equal(
     error.message,

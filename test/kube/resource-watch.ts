@@ -4,10 +4,11 @@ import type { KubeError } from '../../kube/errors.js';
 import { podRecord, type PodLike } from '../../kube/records.js';
 import { startResourceWatch, type WatchEventType } from '../../kube/resource-watch.js';
 import { FakeKubeApi } from '../fixtures/fake-kube-api.js';
+import { kubeConfigOf } from '../fixtures/fake-kube-config.js';
 import { pod } from '../fixtures/kube-objects.js';
 
 async function podWatch(t: Test, api: FakeKubeApi) {
-  const kubeConfig = api.kubeConfig();
+  const kubeConfig = kubeConfigOf(api);
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const lists: Array<{ names: string[]; initial: boolean }> = [];
   const events: Array<[WatchEventType, string]> = [];

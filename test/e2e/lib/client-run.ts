@@ -188,36 +188,44 @@ const AFTER_ACT_TIMEOUTS = 3;
 /** The client's own --duration is the run's duration plus this, a backstop: `end()` ends it. */
 const BACKSTOP_MS = 60_000;
 
+/** How a scenario runs the client. */
+export interface RunOptions {
+  /** A path prefix: the report and events are copied to `<keepAs>.report.json` and `.events.ndjson`. */
+  keepAs?: string;
+  /** One --target each (default the bed's Service). */
+  targets?: readonly string[];
+  /**
+   * The scenario acts on the bed while the client runs: the run then lasts its duration and goes
+   * on after the act (see `end()`). On a loaded machine an act can take seconds, and a run that
+   * ended before the act's change reached the client would say nothing about it. Without an act,
+   * the run ends at its duration and waits for the replies in flight, as a user's run does.
+   */
+  acts?: boolean;
+}
+
 export class ClientRun {
   private readonly directory: string;
   private readonly startedAt = Date.now();
   /** When the client printed its first line: its run's own clock starts there. */
   private firstLineAt: number | undefined;
   private stopped = false;
+  private readonly acts: boolean;
   private readonly output = { stdout: '', stderr: '' };
   private readonly child: ChildProcess;
   readonly finished: Promise<ClientResult>;
 
-  /**
-   * `keepAs`: a path prefix; the report and events are copied to `<keepAs>.report.json` and
-   * `.events.ndjson`. `targets`: one --target each (default the bed's Service).
-   *
-   * The run lasts `settings.durationMs` and goes on after the scenario's act (see `end()`): on a
-   * loaded machine the act can take seconds, and a run that ended before the act's change reached
-   * the client would say nothing about it.
-   */
   constructor(
     bed: ClientBed,
     readonly settings: ClientSettings,
-    keepAs?: string,
-    targets?: readonly string[],
+    { keepAs, targets, acts = false }: RunOptions = {},
   ) {
+    this.acts = acts;
     this.directory = mkdtempSync(join(tmpdir(), 'affinity-e2e-'));
     const plan = bed.plan;
     const child = (this.child = bed.spawnIn(plan.clientNamespace, [
       ...clientArgs(settings, settings.protocol, targets ?? [formatEndpoint(plan.serviceIp, plan.servicePort)]),
       '--duration',
-      `${settings.durationMs + BACKSTOP_MS}ms`,
+      `${settings.durationMs + (acts ? BACKSTOP_MS : 0)}ms`,
       '--report',
       this.reportPath,
       '--events',
@@ -269,11 +277,12 @@ export class ClientRun {
   }
 
   /**
-   * Called when the scenario's act is done: ends the run (as Ctrl-C would) once it has lasted its
-   * duration and gone on for AFTER_ACT_TIMEOUTS timeouts after now, and hands back its result.
+   * Called when the scenario's act is done: ends a run that acts (as Ctrl-C would) once it has
+   * lasted its duration and gone on for AFTER_ACT_TIMEOUTS timeouts after now, and hands back its
+   * result.
    */
   async end(): Promise<ClientResult> {
-    if (!this.stopped) {
+    if (this.acts && !this.stopped) {
       const ranMs = Date.now() - (this.firstLineAt ?? this.startedAt);
       await sleep(Math.max(AFTER_ACT_TIMEOUTS * this.settings.timeoutMs, this.settings.durationMs - ranMs));
       this.stop();

@@ -79,7 +79,7 @@ export async function runDualStack(prefix: string): Promise<DualStackOutcome> {
     await addIpv6(bed, v6);
     await bed.useLayout('iptables', serviceFor(v4), v4.pods.map((pod) => endpointOf(v4, pod)));
     await Promise.all(v4.pods.map((pod) => bed.startServer(pod, '::')));
-    const run = new ClientRun(bed, SETTINGS, undefined, [formatEndpoint(v4.serviceIp, v4.servicePort), formatEndpoint(v6.serviceIp, v6.servicePort)]);
+    const run = new ClientRun(bed, SETTINGS, { acts: true, targets: [formatEndpoint(v4.serviceIp, v4.servicePort), formatEndpoint(v6.serviceIp, v6.servicePort)] });
     await run.waitEstablished();
     await sleep(3 * SETTINGS.intervalMs);
     const before = { 4: await podsBySeen(bed, v4), 6: await podsBySeen(bed, v6) };

@@ -185,7 +185,7 @@ export async function runNodesScenario(bed: NodesBed, layout: Layout, scenario: 
   const service = loadBalancerService(plan, scenario.policy);
   await bed.reset();
   await applyState(bed, layout, scenario, service, undefined, scenario.start);
-  const run = new ClientRun(bed, SETTINGS, keepAs);
+  const run = new ClientRun(bed, SETTINGS, { acts: true, keepAs });
   await run.waitEstablished();
   const settle = () => sleep(3 * SETTINGS.intervalMs);
   await settle();

@@ -75,22 +75,22 @@ export interface Observed {
 }
 
 /**
- * Runs the client while the node's conntrack events are recorded; `act` is called once every
- * session is established.
+ * Runs the client while the node's conntrack events are recorded; `act`, when given, is called
+ * once every session is established, and the run goes on after it (ClientRun.end()).
  */
 export async function withClient(
   context: { bed: TestBed; keepAs?: string },
   settings: ClientSettings,
-  act: (run: ClientRun) => Promise<void>,
+  act?: (run: ClientRun) => Promise<void>,
 ): Promise<Observed> {
   const { bed } = context;
   const plan = bed.plan;
   const watch = await bed.watchConntrack(plan.nodeNamespace);
-  const run = new ClientRun(bed, settings, context.keepAs);
+  const run = new ClientRun(bed, settings, { acts: act !== undefined, keepAs: context.keepAs });
   await run.waitEstablished();
   // A few requests per session first, so each flow is settled in conntrack.
   await sleep(3 * settings.intervalMs);
-  await act(run);
+  await act?.(run);
   const client = await run.end();
   const events = await watch.stop();
   const natPorts = await bed.natPorts();

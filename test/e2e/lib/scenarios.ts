@@ -130,7 +130,7 @@ const steadyState: Scenario = {
   families: [4, 6],
   async run(context) {
     const { bed } = context;
-    const observed = await withClient(context, BASE, async () => undefined);
+    const observed = await withClient(context, BASE);
     const { client } = observed;
     const { report } = client;
     const { bySeen } = await nodeSnapshot(bed);
@@ -389,7 +389,7 @@ const packetLoss: Scenario = {
     await bed.setLoss(LOSS);
     // About 3,000 requests: the binomial sd of the loss is then 0.7 points.
     const settings: ClientSettings = { sessions: 40, intervalMs: 50, timeoutMs: 400, rampMs: 400, durationMs: 4400 };
-    const observed = await withClient(context, settings, async () => undefined);
+    const observed = await withClient(context, settings);
     const { client } = observed;
     const counters = await bed.lossCounters();
     await bed.clearLoss();

@@ -352,9 +352,9 @@ export class TestBed extends NamespaceBed {
 }
 
 /** Where a server can be started: a process spawner and a command runner, by namespace. */
-type ServerHost = Pick<TestBed, 'spawnIn' | 'exec'>;
+type ServerHost = Pick<TestBed, 'spawnIn'>;
 
-/** Starts the real server in `pod`, bound to `bind` (`::` or `0.0.0.0`), and waits until its UDP and TCP ports are open. */
+/** Starts the real server in `pod`, bound to `bind` (`::` or `0.0.0.0`), and waits until it says its ports are open. */
 export async function launchServer(
   host: ServerHost,
   pod: PodPlan,
@@ -387,15 +387,23 @@ export async function launchServer(
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`server in ${pod.name} exited: ${output.join('').trim().slice(-500)}`);
-    // UDP first, then TCP on the same port (server/command.ts): both open means ready.
-    const listening = await host.exec(pod.namespace, ['ss', '-Hlnut', `sport = :${port}`]);
-    if (/^udp/m.test(listening) && /^tcp/m.test(listening)) return { pod, child, output, exited };
-    await sleep(50);
-  }
-  throw new Error(`server in ${pod.name} did not open UDP and TCP port ${port} within 30 s`);
+  await new Promise<void>((resolve, reject) => {
+    let seen = '';
+    const finish = (error?: Error): void => {
+      clearTimeout(timer);
+      child.stdout?.off('data', onData);
+      child.off('exit', onExit);
+      if (error) reject(error);
+      else resolve();
+    };
+    // The server logs this line once its UDP, TCP and HTTP ports are all bound (server/command.ts).
+    const onData = (chunk: Buffer): void => void ((seen += chunk.toString('utf8')).includes('"msg":"server started"') && finish());
+    const onExit = (): void => finish(new Error(`server in ${pod.name} exited: ${output.join('').trim().slice(-500)}`));
+    const timer = setTimeout(() => finish(new Error(`server in ${pod.name} did not start within 30 s: ${output.join('').trim().slice(-500)}`)), 30_000);
+    child.stdout?.on('data', onData);
+    child.once('exit', onExit);
+  });
+  return { pod, child, output, exited };
 }
 
 /** Runs commands inside a namespace (a bed's exec). */

@@ -3,7 +3,7 @@
 import type { ChalkInstance } from 'chalk';
 import { formatDuration } from '../common/duration.js';
 import { clockTime, formatMs } from './event-lines.js';
-import type { ConnectionLoss, Reconnection } from './connection-state.js';
+import type { ConnectionLoss, GiveUp, Reconnection } from './connection-state.js';
 import type { ConnectionStep } from './connection-table.js';
 import type { ReportConnections } from './connection-report.js';
 
@@ -16,6 +16,13 @@ export function connectionLossLine(session: number, loss: ConnectionLoss, style:
 export function reconnectionLine(session: number, r: Reconnection, style: ChalkInstance): string {
   const where = r.moved ? style.red(`on another pod: ${r.from} -> ${r.to}`) : `on ${r.to}${r.from === undefined ? '' : ' again'}`;
   return `${clockTime(r.time)} session ${session} reconnected after ${formatMs(r.downMs)} ${where}`;
+}
+
+/** `session 17 GAVE UP after 10 reconnect attempts in a row: down 51.2s, last on pod-b`, or with --no-reconnect `stays down (--no-reconnect)`. */
+export function giveUpLine(session: number, g: GiveUp, style: ChalkInstance): string {
+  const why = g.attempts === 0 ? 'stays down (--no-reconnect)' : `GAVE UP after ${g.attempts} reconnect attempts in a row`;
+  const since = g.lastLoss === undefined ? 'no connection ever answered' : `down ${formatMs(g.time - g.lastLoss.time)}, last on ${g.lastLoss.pod ?? 'no pod yet'}`;
+  return style.red(`${clockTime(g.time)} session ${session} ${why}: ${since}`);
 }
 
 const perPod = (counts: Record<string, number>): string =>

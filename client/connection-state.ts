@@ -47,10 +47,21 @@ export interface Reconnection {
   moved: boolean;
 }
 
+/**
+ * A session that stopped reconnecting: after how many attempts in a row (0 with --no-reconnect),
+ * and the connection it lost last, if one had answered (a session whose attempts never answered
+ * has none).
+ */
+export interface GiveUp {
+  time: number;
+  attempts: number;
+  lastLoss: ConnectionLoss | undefined;
+}
+
 export type ConnectionPhase = 'connecting' | 'open' | 'down' | 'given-up';
 
 /** What to do after a connection ended or an attempt failed. */
-export type NextStep = { readonly reconnectAt: number } | { readonly giveUp: true };
+export type NextStep = { readonly reconnectAt: number } | { readonly giveUp: GiveUp };
 
 /** A session's connection figures, read-only to everyone but the state. */
 export interface ConnectionCounters {
@@ -147,7 +158,7 @@ export class ConnectionState {
     const attempt = ++this.failedAttempts;
     if (!this.policy.enabled || attempt > this.policy.maxAttempts) {
       this.phaseNow = 'given-up';
-      return { loss, next: { giveUp: true } };
+      return { loss, next: { giveUp: { time: now, attempts: attempt - 1, lastLoss: this.lastLoss } } };
     }
     this.phaseNow = 'down';
     return { loss, next: { reconnectAt: now + reconnectDelay(this.policy, attempt) } };

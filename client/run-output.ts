@@ -16,8 +16,8 @@ import type { BreakFinding } from './break-classifier.js';
 import { BreakGroups, type BreakGroup } from './break-groups.js';
 import { breakFindingLine, breakGroupLine } from './break-lines.js';
 import { breakGroupRecordOf, breakRecordOf, type BreakGroupRecord, type BreakRecord } from './break-records.js';
-import { connectionLossLine, connectionStepLine, reconnectionLine } from './connection-lines.js';
-import type { ConnectionLoss, Reconnection } from './connection-state.js';
+import { connectionLossLine, connectionStepLine, giveUpLine, reconnectionLine } from './connection-lines.js';
+import type { ConnectionLoss, GiveUp, Reconnection } from './connection-state.js';
 import type { ConnectionStep } from './connection-table.js';
 import { attributionLine, clockTime, clusterEventLine, sessionEventLine } from './event-lines.js';
 import type { SessionEvent } from './events.js';
@@ -192,6 +192,15 @@ export class RunOutput {
     this.options.eventLog?.info(
       { event: 'reconnected', at: r.time, session, downMs: r.downMs, from: r.from ?? null, to: r.to, moved: r.moved },
       reconnectionLine(session, r, plain),
+    );
+  }
+
+  /** A session that stopped reconnecting: it stays without a connection to the end of the run. */
+  gaveUp(session: number, giveUp: GiveUp): void {
+    this.options.write(giveUpLine(session, giveUp, this.options.style));
+    this.options.eventLog?.info(
+      { event: 'gave-up', at: giveUp.time, session, attempts: giveUp.attempts, pod: giveUp.lastLoss?.pod ?? null, downMs: giveUp.lastLoss === undefined ? null : giveUp.time - giveUp.lastLoss.time },
+      giveUpLine(session, giveUp, plain),
     );
   }
 

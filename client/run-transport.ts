@@ -2,7 +2,7 @@
 // long-lived TCP connection each (client/session-connections.ts, --protocol tcp). The lifecycle in
 // run.ts sees one shape; what only TCP has (connections per pod, retransmissions) stays here.
 import { connectionReportOf, type ReportConnections } from './connection-report.js';
-import { DEFAULT_RECONNECT, type ConnectionLoss, type ReconnectPolicy, type Reconnection } from './connection-state.js';
+import { DEFAULT_RECONNECT, type ConnectionLoss, type GiveUp, type ReconnectPolicy, type Reconnection } from './connection-state.js';
 import type { ConnectionStep } from './connection-table.js';
 import { openSessionConnections, type SessionConnections } from './session-connections.js';
 import type { SessionSocket } from './session-socket.js';
@@ -14,9 +14,10 @@ import { readTcpRetransmits, retransmitsBetween } from './tcp-retransmissions.js
 export interface RunTransportOptions extends SessionSocketsOptions {
   protocol?: 'udp' | 'tcp';
   reconnect?: ReconnectPolicy;
-  /** TCP: a connection lost, and one back (printed and logged by the run's output). */
+  /** TCP: a connection lost, one back, a session that stopped reconnecting (printed and logged by the run's output). */
   onConnectionLoss: (session: number, loss: ConnectionLoss) => void;
   onReconnection: (session: number, reconnection: Reconnection) => void;
+  onGiveUp: (session: number, giveUp: GiveUp) => void;
 }
 
 /** What the report needs of the transport once it is closed. */
@@ -52,6 +53,7 @@ export async function openRunTransport(options: RunTransportOptions): Promise<Ru
       onReply,
       onLoss: (session, loss) => options.onConnectionLoss(session.number, loss),
       onReconnection: (session, r) => options.onReconnection(session.number, r),
+      onGiveUp: (session, giveUp) => options.onGiveUp(session.number, giveUp),
     });
     return {
       udpSockets: [],

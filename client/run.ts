@@ -141,6 +141,7 @@ export async function runClient(options: ClientRunOptions): Promise<ClientRunRes
     clock,
     onConnectionLoss: (session, loss) => output.connectionLost(session, loss),
     onReconnection: (session, reconnection) => output.reconnected(session, reconnection),
+    onGiveUp: (session, giveUp) => output.gaveUp(session, giveUp),
     onReply: (outcome, response, session, now, index) => {
       if (outcome.rttMs !== undefined) {
         tracker.recordRtt(outcome.rttMs);

@@ -7,7 +7,7 @@ import type { Clock } from '../common/clock.js';
 import { SetupError } from '../common/errors.js';
 import { decodeBindingResponse, type BindingResponse } from '../common/stun/codec.js';
 import { StunStreamFramer } from '../common/stun/stream-framer.js';
-import { ConnectionState, type ConnectionEnd, type ConnectionLoss, type ReconnectPolicy, type Reconnection } from './connection-state.js';
+import { ConnectionState, type ConnectionEnd, type ConnectionLoss, type GiveUp, type ReconnectPolicy, type Reconnection } from './connection-state.js';
 import { ConnectionTable, NO_POD } from './connection-table.js';
 import type { ReplyOutcome, ReplySource, Session } from './session.js';
 import type { ResolvedTarget } from './target.js';
@@ -24,7 +24,7 @@ export interface SessionConnectionsOptions {
   onLoss?: (session: Session, loss: ConnectionLoss) => void;
   onReconnection?: (session: Session, reconnection: Reconnection) => void;
   /** A session that stopped reconnecting (--no-reconnect, or --reconnect-attempts reached). */
-  onGiveUp?: (session: Session, now: number) => void;
+  onGiveUp?: (session: Session, giveUp: GiveUp) => void;
 }
 
 export interface SessionConnections {
@@ -72,7 +72,7 @@ export async function openSessionConnections(options: SessionConnectionsOptions)
       table.lost(loss);
       options.onLoss?.(session, loss);
     }
-    if ('giveUp' in next) options.onGiveUp?.(session, now);
+    if ('giveUp' in next) options.onGiveUp?.(session, next.giveUp);
     else slot.timer = setTimeout(() => void open(index), Math.max(0, next.reconnectAt - clock()));
   };
 

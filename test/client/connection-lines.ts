@@ -1,6 +1,6 @@
 import t from 'tap';
 import { Chalk } from 'chalk';
-import { connectionLossLine, connectionStepLine, connectionSummaryLines, reconnectionLine } from '../../client/connection-lines.js';
+import { connectionLossLine, connectionStepLine, connectionSummaryLines, giveUpLine, reconnectionLine } from '../../client/connection-lines.js';
 import type { ReportConnections } from '../../client/connection-report.js';
 
 const plain = new Chalk({ level: 0 });
@@ -14,6 +14,13 @@ t.test('connectionLossLine() names the pod and how the connection ended', async 
 t.test('reconnectionLine() says how long the session was down and whether it moved', async (t) => {
   t.equal(reconnectionLine(17, { time: T, downMs: 128, from: 'pod-b', to: 'pod-c', moved: true }, plain), '14:03:20.512 session 17 reconnected after 128ms on another pod: pod-b -> pod-c');
   t.equal(reconnectionLine(17, { time: T, downMs: 128, from: 'pod-b', to: 'pod-b', moved: false }, plain), '14:03:20.512 session 17 reconnected after 128ms on pod-b again');
+});
+
+t.test('giveUpLine() says why the session stopped reconnecting and since when it has been down', async (t) => {
+  const lastLoss = { time: T - 51_200, pod: 'pod-b', end: 'reset' } as const;
+  t.equal(giveUpLine(17, { time: T, attempts: 10, lastLoss }, plain), '14:03:20.512 session 17 GAVE UP after 10 reconnect attempts in a row: down 51.2s, last on pod-b');
+  t.equal(giveUpLine(17, { time: T, attempts: 0, lastLoss }, plain), '14:03:20.512 session 17 stays down (--no-reconnect): down 51.2s, last on pod-b');
+  t.equal(giveUpLine(3, { time: T, attempts: 10, lastLoss: undefined }, plain), '14:03:20.512 session 3 GAVE UP after 10 reconnect attempts in a row: no connection ever answered');
 });
 
 t.test('connectionStepLine() lists the pods in order, `none` for an empty column', async (t) => {

@@ -27,7 +27,7 @@ t.test('attempts that never answer are refused, back off, and the session gives 
   t.same(state.ended('refused', 0).next, { reconnectAt: 100 });
   t.same(state.ended('refused', 100).next, { reconnectAt: 300 });
   t.same(state.ended('refused', 300).next, { reconnectAt: 700 });
-  t.same(state.ended('refused', 700).next, { giveUp: true });
+  t.same(state.ended('refused', 700).next, { giveUp: { time: 700, attempts: 3, lastLoss: undefined } }, 'three reconnect attempts failed; none ever answered');
   t.equal(state.phase, 'given-up');
   t.equal(state.counters.refused, 4);
   t.equal(state.counters.lost, 0);
@@ -44,7 +44,7 @@ t.test('without reconnect, a lost connection gives up at once', async (t) => {
   const state = new ConnectionState({ ...policy, enabled: false });
   state.opened(0);
   state.answered('pod-a', 5);
-  t.same(state.ended('closed', 10).next, { giveUp: true });
+  t.same(state.ended('closed', 10).next, { giveUp: { time: 10, attempts: 0, lastLoss: { time: 10, pod: 'pod-a', end: 'closed' } } });
 });
 
 t.test('stalled() is true once the session counted a request lost since the connection opened', async (t) => {

@@ -260,7 +260,7 @@ t.test('cluster() prints a dim line and logs the event; internalError() says whi
   t.strictSame(logged, [[{ event: 'cluster', at: T0, kind: 'pod-ready', subject: 'pod-a' }, 'pod-a became Ready']]);
 });
 
-t.test('connectionLost(), reconnected() and connectionStep() print the TCP lines and log each as an NDJSON event, like a UDP break', async (t) => {
+t.test('connectionLost(), reconnected(), connectionStep() and gaveUp() print the TCP lines and log each as an NDJSON event, like a UDP break', async (t) => {
   const colour = new Chalk({ level: 1 });
   const { output, lines, logged } = setUp({ style: colour });
   output.connectionLost(4, { time: T0, pod: 'pod-a', end: 'reset' });
@@ -268,12 +268,14 @@ t.test('connectionLost(), reconnected() and connectionStep() print the TCP lines
   output.reconnected(4, { time: T0 + 250, downMs: 250, from: 'pod-a', to: 'pod-b', moved: true });
   output.reconnected(5, { time: T0 + 300, downMs: 300, from: undefined, to: 'pod-a', moved: false });
   output.connectionStep({ time: T0 + 1000, open: { 'pod-a': 1, 'pod-b': 1 }, lost: { 'pod-a': 1 }, reconnected: { 'pod-b': 1 } });
+  output.gaveUp(6, { time: T0 + 5000, attempts: 10, lastLoss: { time: T0 + 1200, pod: 'pod-c', end: 'closed' } });
   t.strictSame(lines, [
     colour.red('09:00:00.000 session 4 connection lost on pod-a: reset by peer'),
     colour.red('09:00:00.000 session 5 connection lost on no pod yet: no answer within --timeout while open'),
     `09:00:00.250 session 4 reconnected after 250ms ${colour.red('on another pod: pod-a -> pod-b')}`,
     '09:00:00.300 session 5 reconnected after 300ms on pod-a',
     colour.yellow('09:00:01.000 connections open pod-a 1 | pod-b 1  lost pod-a 1  reconnected pod-b 1'),
+    colour.red('09:00:05.000 session 6 GAVE UP after 10 reconnect attempts in a row: down 3.80s, last on pod-c'),
   ]);
   t.strictSame(logged, [
     [{ event: 'connection-lost', at: T0, session: 4, pod: 'pod-a', end: 'reset' }, '09:00:00.000 session 4 connection lost on pod-a: reset by peer'],
@@ -283,6 +285,10 @@ t.test('connectionLost(), reconnected() and connectionStep() print the TCP lines
     [
       { event: 'connections', at: T0 + 1000, open: { 'pod-a': 1, 'pod-b': 1 }, lost: { 'pod-a': 1 }, reconnected: { 'pod-b': 1 } },
       '09:00:01.000 connections open pod-a 1 | pod-b 1  lost pod-a 1  reconnected pod-b 1',
+    ],
+    [
+      { event: 'gave-up', at: T0 + 5000, session: 6, attempts: 10, pod: 'pod-c', downMs: 3800 },
+      '09:00:05.000 session 6 GAVE UP after 10 reconnect attempts in a row: down 3.80s, last on pod-c',
     ],
   ]);
 });

@@ -164,6 +164,7 @@ t.test('the connection bound: one over --max-connections is refused and counted,
   t.equal(server.counters.refused['max-connections'], 1);
   t.equal(report.sessions.filter((s) => s.received === 0).length, 1, 'the refused session was never answered');
   t.match(lines.join('\n'), /1 attempts refused or never answered, 1 sessions gave up/);
+  t.match(lines.join('\n'), / session \d+ stays down \(--no-reconnect\): no connection ever answered/, 'the session that gave up has a line of its own');
 });
 
 t.test('a server that answers with something other than STUN: the stream is ended and counted, never served', async (t) => {

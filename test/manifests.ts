@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import t from 'tap';
 import { loadAllYaml } from '@kubernetes/client-node';
 import { reportTextOf } from '../kube/collect.js';
 import { MANIFEST_ROOT, readManifests, renderKustomization, strategicMerge, type Manifest } from './fixtures/kube-kustomize.js';
 import { schemaError, unknownFields } from './fixtures/kube-schema.js';
+import { makeTempDir } from './fixtures/temp-dir.js';
 
 function yamlFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -251,7 +251,7 @@ t.test('the client Job is an Indexed Job whose pods split SESSIONS and print rep
 
   // The pod's script under sh, with `node` a shell function that records its --sessions and writes
   // a report, and /reports a temporary folder: what each index runs and what its log carries.
-  const dir = mkdtempSync(join(tmpdir(), 'client-job-'));
+  const dir = makeTempDir('client-job-');
   const script = container.args.join('\n').replaceAll('/reports/', `${dir}/`);
   const fakeNode = `node() { while [ "$1" != --sessions ]; do shift; done; printf '{"tool":"affinity-tester","sessions":%s}' "$2" > ${dir}/report.json; return 1; }`;
   const shares: number[] = [];

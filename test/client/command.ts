@@ -7,17 +7,17 @@ import { SetupError, UsageError } from '../../common/errors.js';
 import { runClientCommand } from '../fixtures/client-command.js';
 import { statusWanted } from '../../client/command.js';
 import { createSocket } from 'node:dgram';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { CLI_PATH, runCli } from '../fixtures/cli.js';
 import { startStunServer } from '../../server/udp-server.js';
 import type { ClientReport } from '../../client/report.js';
 import { spawn } from 'node:child_process';
+import { makeTempDir } from '../fixtures/temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'client-cli-'));
-const home = mkdtempSync(join(tmpdir(), 'client-cli-home-'));
+const dir = makeTempDir('client-cli-');
+const home = makeTempDir('client-cli-home-');
 /** No kubeconfig, no cluster: the watch stays off and nothing is discovered. */
 const env = { HOME: home, KUBECONFIG: '', KUBERNETES_SERVICE_HOST: '', TARGET_ADDR: '', TARGET_PORT: '' };
 const fast = ['--sessions', '3', '--ramp', '0', '--interval', '50ms', '--timeout', '1s', '--stats-interval', '300ms'];

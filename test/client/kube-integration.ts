@@ -2,8 +2,7 @@
 // target discovery when none is given, the cluster watch on by default, and a watch that cannot
 // start switching itself off with one line.
 import t, { type Test } from 'tap';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { runClientCommand } from '../fixtures/client-command.js';
@@ -11,8 +10,9 @@ import { FakeKubeApi } from '../fixtures/fake-kube-api.js';
 import { endpointSlice, pod, service } from '../fixtures/kube-objects.js';
 import { startStunServer } from '../../server/udp-server.js';
 import type { ClientReport } from '../../client/report.js';
+import { makeTempDir } from '../fixtures/temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'client-kube-'));
+const dir = makeTempDir('client-kube-');
 const fast = ['--sessions', '3', '--ramp', '0', '--interval', '50ms', '--timeout', '1s', '--duration', '600ms', '--stats-interval', '500ms'];
 
 async function setUp(t: Test) {

@@ -1,6 +1,5 @@
 import t from 'tap';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Chalk } from 'chalk';
 import pino from 'pino';
@@ -9,6 +8,7 @@ import type { ClientReport } from '../../client/report.js';
 import { resolveTarget } from '../../client/target.js';
 import { startStunServer } from '../../server/udp-server.js';
 import { startTcpStunServer } from '../../server/tcp-server.js';
+import { makeTempDir } from '../fixtures/temp-dir.js';
 
 const plain = new Chalk({ level: 0 });
 
@@ -44,7 +44,7 @@ t.test('--protocol both: UDP and TCP sessions against one port, two reports, eve
     await tcp.close();
     await udp.close();
   });
-  const dir = mkdtempSync(join(tmpdir(), 'protocol-runs-'));
+  const dir = makeTempDir('protocol-runs-');
   const lines: string[] = [];
   const runs = await runProtocols(
     'both',

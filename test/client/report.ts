@@ -1,9 +1,9 @@
 import t from 'tap';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildReport, totalsForReport, writeReport } from '../../client/report.js';
 import { sampleInput } from '../fixtures/client-report.js';
+import { makeTempDir } from '../fixtures/temp-dir.js';
 
 t.test('buildReport() totals use exactly the documented names', async (t) => {
   const report = buildReport(sampleInput());
@@ -50,7 +50,7 @@ t.test('buildReport() lists sessions and replies per pod, per-session figures an
 });
 
 t.test('writeReport() leaves a complete JSON file and no temporary file', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'report-'));
+  const dir = makeTempDir('report-');
   const path = join(dir, 'r.json');
   t.equal(writeReport(path, buildReport(sampleInput())), undefined);
   t.equal(JSON.parse(readFileSync(path, 'utf8')).tool, 'affinity-tester');

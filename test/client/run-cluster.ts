@@ -1,7 +1,6 @@
 // The cluster watch integration with a fake ClusterWatch: no Kubernetes needed.
 import t, { type Test } from 'tap';
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Chalk } from 'chalk';
 import pino from 'pino';
@@ -15,6 +14,7 @@ import type { ClientReport } from '../../client/report.js';
 import type { StuckRecord } from '../../client/break-records.js';
 import { discoverTargets, kubeconfigAvailable, startWatch } from '../../client/kube-integration.js';
 import { watchWanted } from '../../client/command.js';
+import { makeTempDir } from '../fixtures/temp-dir.js';
 
 class FakeClusterWatch implements ClusterWatch {
   readonly seen: ClusterEvent[] = [];
@@ -61,7 +61,7 @@ t.test('an endpoint removal moves its sessions as expected moves, with the clust
   });
   const watch = new FakeClusterWatch();
   const lines: string[] = [];
-  const reportFile = join(mkdtempSync(join(tmpdir(), 'client-cluster-')), 'report.json');
+  const reportFile = join(makeTempDir('client-cluster-'), 'report.json');
   const result = await runClient({
     target: { host: '127.0.0.1', address: '127.0.0.1', port: balancer.port, family: 4, endpoint: `127.0.0.1:${balancer.port}` },
     sessions: 8,
@@ -269,7 +269,7 @@ t.test('discoverTargets() turns failures into a SetupError(discovery), and retur
 });
 
 t.test('kubeconfigAvailable() looks at KUBECONFIG and ~/.kube/config', async (t) => {
-  const home = mkdtempSync(join(tmpdir(), 'home-'));
+  const home = makeTempDir('home-');
   t.equal(kubeconfigAvailable({}, home), false);
   t.equal(kubeconfigAvailable({ KUBERNETES_SERVICE_HOST: '10.0.0.1' }, home), false, 'in a pod only with the service-account token too (common/kubeconfig-discovery.ts)');
   t.equal(kubeconfigAvailable({ KUBECONFIG: join(home, 'missing') }, home), false);

@@ -2,9 +2,8 @@
 // IPv6, through a relay that loses chosen datagrams, and against coturn; each reads the report.
 import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createSocket } from 'node:dgram';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Chalk } from 'chalk';
 import pino from 'pino';
@@ -15,11 +14,12 @@ import { resolveTarget } from '../../client/target.js';
 import type { ClientReport } from '../../client/report.js';
 import { TIMELINE_COUNTERS } from '../../client/timeline.js';
 import { startLossyRelay } from '../fixtures/client-lossy-relay.js';
+import { makeTempDir } from '../fixtures/temp-dir.js';
 
 // The runs are independent (each has its own server and ports): run them side by side.
 t.jobs = 4;
 
-const dir = mkdtempSync(join(tmpdir(), 'client-e2e-'));
+const dir = makeTempDir('client-e2e-');
 const silent = pino({ level: 'silent' });
 const plain = new Chalk({ level: 0 });
 

@@ -3,21 +3,21 @@
 // asked the network for anything. The screenshot stays in a temporary folder (its path is in the
 // test output) for a person to look at.
 import t from 'tap';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { renderCharts } from '../../report/charts.js';
 import { renderHtml } from '../../report/html.js';
 import { DEMO_REPORT, loadReport } from '../fixtures/reports.js';
 import { CHROMIUM, openReportInChromium } from '../../bench/report-in-chromium.js';
+import { makeTempDir } from '../fixtures/temp-dir.js';
 
 t.test(
   'the demo report opened in Chromium draws all 3 charts and requests nothing from the network',
   { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (Debian: apt-get install chromium; or set CHROMIUM_PATH)` },
   async (t) => {
     const report = loadReport(DEMO_REPORT);
-    const dir = mkdtempSync(join(tmpdir(), 'affinity-report-'));
+    const dir = makeTempDir('affinity-report-');
     const page = join(dir, 'report.html');
     writeFileSync(page, renderHtml(report, await renderCharts(report)));
     const { browser, tab, charts, requests } = await openReportInChromium(page);

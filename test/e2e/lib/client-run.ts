@@ -3,12 +3,12 @@
 // when every session is established (or a connection is back), so that a scenario acts on the bed
 // at a known moment. Also runs it as a stability gate, to its exit code.
 import type { ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ReportBreaks } from '../../../client/break-records.js';
 import { formatEndpoint } from '../../../common/ip-address.js';
+import { makeTempDir, removeTempDir } from '../../fixtures/temp-dir.js';
 import { CLI_PATH, type TestBed } from './test-bed.js';
 
 /** What a client run needs of a bed: where the client lives, the Service's address, and a way to start a process there. */
@@ -151,7 +151,7 @@ function readEvents(path: string): LoggedEvent[] {
  */
 export function runGateClient(bed: ClientBed, settings: Omit<ClientSettings, 'durationMs' | 'protocol'>, gate: GateSettings): Promise<Omit<ClientResult, 'report' | 'events'>> {
   const plan = bed.plan;
-  const directory = mkdtempSync(join(tmpdir(), 'affinity-e2e-gate-'));
+  const directory = makeTempDir('affinity-e2e-gate-');
   const child = bed.spawnIn(plan.clientNamespace, [
     ...clientArgs(settings, gate.protocol, [formatEndpoint(plan.serviceIp, plan.servicePort)]),
     '--report',
@@ -169,7 +169,7 @@ export function runGateClient(bed: ClientBed, settings: Omit<ClientSettings, 'du
   return new Promise((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code) => {
-      rmSync(directory, { recursive: true, force: true });
+      removeTempDir(directory);
       resolve({ code, ...output });
     });
   });
@@ -220,7 +220,7 @@ export class ClientRun {
     { keepAs, targets, acts = false }: RunOptions = {},
   ) {
     this.acts = acts;
-    this.directory = mkdtempSync(join(tmpdir(), 'affinity-e2e-'));
+    this.directory = makeTempDir('affinity-e2e-');
     const plan = bed.plan;
     const child = (this.child = bed.spawnIn(plan.clientNamespace, [
       ...clientArgs(settings, settings.protocol, targets ?? [formatEndpoint(plan.serviceIp, plan.servicePort)]),
@@ -251,7 +251,7 @@ export class ClientRun {
             if (existsSync(this.reportPath)) copyFileSync(this.reportPath, `${keepAs}.report.json`);
             if (existsSync(this.eventsPath)) copyFileSync(this.eventsPath, `${keepAs}.events.ndjson`);
           }
-          rmSync(this.directory, { recursive: true, force: true });
+          removeTempDir(this.directory);
         }
       });
     });

@@ -106,7 +106,7 @@ function placement(id: number, watched: boolean, what: string): Pick<Scenario, '
     id,
     title: watched ? `verdict: ${what} (watched)` : `verdict without the watch: ${what}, inferred`,
     layouts: watched ? ['iptables', 'nftables'] : ['iptables'],
-    families: [4],
+    families: [4, 6],
     usesApi: watched,
   };
 }
@@ -209,7 +209,7 @@ const staleEntries: Scenario = {
   id: 16,
   title: 'verdict: endpoint removed without the conntrack cleanup (stale entries), then deleted',
   layouts: ['iptables', 'nftables'],
-  families: [4],
+  families: [4, 6],
   usesApi: true,
   async run(context) {
     const { bed } = context;
@@ -282,7 +282,7 @@ const terminatingServing: Scenario = {
   id: 17,
   title: 'verdict: pod terminating but still serving (watched)',
   layouts: ['iptables'],
-  families: [4],
+  families: [4, 6],
   usesApi: true,
   async run(context) {
     const { bed } = context;

@@ -3,13 +3,14 @@ import { dualStackPlanned, plannedNodesRuns, plannedRuns, tableRows } from './li
 
 const names = (runs: ReturnType<typeof plannedRuns>) => runs.map((r) => `${r.scenario.id} ${r.layout} IPv${r.family}`);
 
-t.test('plannedRuns() runs scenarios 1-6 and the TCP ones (20-23) in both layouts over IPv4 and IPv6, 7 and 8 over IPv4 with iptables, and the verdict\'s 14-19 over IPv4', async (t) => {
+t.test('plannedRuns() runs scenarios 1-6, the verdict\'s 14-16 and the TCP ones (20-23) in both layouts over IPv4 and IPv6, 17-19 with iptables over both, 7 and 8 over IPv4 with iptables', async (t) => {
   const runs = names(plannedRuns());
-  t.equal(runs.length, 51);
+  t.equal(runs.length, 60);
   t.same(runs.slice(0, 18), [1, 2, 3, 4, 5, 6, 7, 8, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23].map((id) => `${id} iptables IPv4`));
   t.same(runs.slice(18, 31), [1, 2, 3, 4, 5, 6, 14, 15, 16, 20, 21, 22, 23].map((id) => `${id} nftables IPv4`));
-  t.same(runs.slice(31, 41), [1, 2, 3, 4, 5, 6, 20, 21, 22, 23].map((id) => `${id} iptables IPv6`));
-  t.notOk(runs.some((r) => /^(7|8|1[4-9]) .*IPv6$/.test(r)));
+  t.same(runs.slice(31, 47), [1, 2, 3, 4, 5, 6, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23].map((id) => `${id} iptables IPv6`));
+  t.same(runs.slice(47), [1, 2, 3, 4, 5, 6, 14, 15, 16, 20, 21, 22, 23].map((id) => `${id} nftables IPv6`));
+  t.notOk(runs.some((r) => /^(7|8) .*IPv6$/.test(r)));
 });
 
 t.test('plannedRuns() narrows the verdict\'s scenarios by their own ids and layouts, leaving the others alone', async (t) => {
@@ -20,7 +21,8 @@ t.test('plannedRuns() narrows the verdict\'s scenarios by their own ids and layo
     'what the tap suite runs',
   );
   t.equal(tap.length, 8 + 6 + 3 + 2 * 4, 'the other scenarios as they were: 1-8, 1-6, and the TCP ones in each layout');
-  t.same(names(plannedRuns({ only: [17, 18], verdict: { only: [18] } })), ['18 iptables IPv4']);
+  t.same(names(plannedRuns({ only: [17, 18], verdict: { only: [18] } })), ['18 iptables IPv4', '18 iptables IPv6']);
+  t.same(names(plannedRuns({ verdict: { only: [14, 15, 16], layouts: ['nftables'], families: [4] } })).filter((r) => /^1[4-9] /.test(r)), ['14 nftables IPv4', '15 nftables IPv4', '16 nftables IPv4'], 'and by their own families');
 });
 
 t.test('plannedRuns() keeps only the scenarios, layouts and families asked for', async (t) => {
@@ -68,6 +70,6 @@ t.test('plannedNodesRuns() runs the node scenarios 9-12 in both layouts, over IP
 t.test('the beds option picks the one-node scenarios, the node scenarios, or both', async (t) => {
   t.equal(plannedRuns({ beds: ['nodes'] }).length, 0);
   t.equal(plannedNodesRuns({ beds: ['single'] }).length, 0);
-  t.equal(plannedRuns({ beds: ['single', 'nodes'] }).length, 51);
+  t.equal(plannedRuns({ beds: ['single', 'nodes'] }).length, 60);
   t.equal(plannedNodesRuns({ beds: ['nodes'] }).length, 8);
 });

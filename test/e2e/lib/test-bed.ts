@@ -351,7 +351,7 @@ export class TestBed extends NamespaceBed {
 
 }
 
-/** Where a server can be started: a process spawner and a command runner, by namespace. */
+/** Where a server can be started: a process spawner, by namespace. */
 type ServerHost = Pick<TestBed, 'spawnIn'>;
 
 /** Starts the real server in `pod`, bound to `bind` (`::` or `0.0.0.0`), and waits until it says its ports are open. */
@@ -397,7 +397,10 @@ export async function launchServer(
       else resolve();
     };
     // The server logs this line once its UDP, TCP and HTTP ports are all bound (server/command.ts).
-    const onData = (chunk: Buffer): void => void ((seen += chunk.toString('utf8')).includes('"msg":"server started"') && finish());
+    const onData = (chunk: Buffer): void => {
+      seen += chunk.toString('utf8');
+      if (seen.includes('"msg":"server started"')) finish();
+    };
     const onExit = (): void => finish(new Error(`server in ${pod.name} exited: ${output.join('').trim().slice(-500)}`));
     const timer = setTimeout(() => finish(new Error(`server in ${pod.name} did not start within 30 s: ${output.join('').trim().slice(-500)}`)), 30_000);
     child.stdout?.on('data', onData);

@@ -5,6 +5,7 @@ import { UsageError } from '../../common/errors.js';
 import { runCollect } from '../../report/collect-command.js';
 import { FakeKubeApi } from '../fixtures/fake-kube-api.js';
 import { DEMO_REPORT, SECOND_REPORT } from '../fixtures/reports.js';
+import { makeTempDir } from '../fixtures/temp-dir.js';
 
 const JOB = 'clients';
 
@@ -24,7 +25,7 @@ const compact = (path: string): string => `${JSON.stringify(JSON.parse(readFileS
 t.test('runCollect() merges the pods\' reports and writes the JSON and the page', async (t) => {
   const api = await fakeJob([compact(DEMO_REPORT), compact(SECOND_REPORT)]);
   t.teardown(() => api.close());
-  const dir = t.testdir();
+  const dir = makeTempDir('collect-command-');
   const json = join(dir, 'merged.json');
   const html = join(dir, 'merged.html');
   const result = await runCollect({ job: JOB, kubeconfig: api.kubeconfigPath, timeout: 10_000, report: json, html });
@@ -43,7 +44,7 @@ t.test('runCollect() of a pod whose report is damaged names the pod', async (t) 
   const api = await fakeJob([compact(DEMO_REPORT).replace('"version":"0.1.0"', '"version":"0.0.1"')]);
   t.teardown(() => api.close());
   await t.rejects(
-    runCollect({ job: JOB, kubeconfig: api.kubeconfigPath, timeout: 10_000, report: join(t.testdir(), 'x.json') }),
+    runCollect({ job: JOB, kubeconfig: api.kubeconfigPath, timeout: 10_000, report: join(makeTempDir('collect-command-'), 'x.json') }),
     new UsageError(`pod/${JOB}-0: written by affinity-tester 0.0.1, this is 0.1.0: render it with that version`),
   );
 });

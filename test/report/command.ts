@@ -7,6 +7,7 @@ import { UsageError } from '../../common/errors.js';
 import { defaultHtmlPath, registerReportCommand } from '../../report/command.js';
 import { runCli } from '../fixtures/cli.js';
 import { DEMO_REPORT, SECOND_REPORT, loadReport } from '../fixtures/reports.js';
+import { makeTempDir } from '../fixtures/temp-dir.js';
 
 async function report(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ out: string; code: number | undefined }> {
   let out = '';
@@ -25,7 +26,7 @@ async function report(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ ou
 }
 
 t.test('report FILE writes the page beside the file, with .html for .json', async (t) => {
-  const dir = t.testdir();
+  const dir = makeTempDir('report-command-');
   const file = join(dir, 'run.json');
   copyFileSync(DEMO_REPORT, file);
   const { out, code } = await report([file]);
@@ -36,7 +37,7 @@ t.test('report FILE writes the page beside the file, with .html for .json', asyn
 });
 
 t.test('report --svg and --png (or REPORT_PNG) write the timeline alone, and no page unless --html', async (t) => {
-  const dir = t.testdir();
+  const dir = makeTempDir('report-command-');
   const { out } = await report([DEMO_REPORT, '--svg', join(dir, 't.svg')], { REPORT_PNG: join(dir, 't.png') });
   t.equal(out, `wrote ${join(dir, 't.svg')}\nwrote ${join(dir, 't.png')}\n`);
   t.match(readFileSync(join(dir, 't.svg'), 'utf8'), /^<svg [^>]*>.*Requests, losses and breaks per second/s);
@@ -52,7 +53,7 @@ t.test('report --json A B prints the merged report', async (t) => {
 });
 
 t.test('report --svg of a report without a timeline is a usage error naming the file', async (t) => {
-  const dir = t.testdir();
+  const dir = makeTempDir('report-command-');
   const file = join(dir, 'old.json');
   const { timeline: _, ...old } = loadReport(DEMO_REPORT);
   writeFileSync(file, JSON.stringify(old));
@@ -61,7 +62,8 @@ t.test('report --svg of a report without a timeline is a usage error naming the 
 });
 
 t.test('affinity-tester report of a damaged file prints one line naming it and exits 2', async (t) => {
-  const dir = t.testdir({ 'cut.json': readFileSync(DEMO_REPORT, 'utf8').slice(0, 300) });
+  const dir = makeTempDir('report-command-');
+  writeFileSync(join(dir, 'cut.json'), readFileSync(DEMO_REPORT, 'utf8').slice(0, 300));
   const result = await runCli(['report', DEMO_REPORT, join(dir, 'cut.json')]);
   t.equal(result.code, 2);
   t.match(result.stderr, new RegExp(`^affinity-tester: ${join(dir, 'cut.json')}: not valid JSON \\([^\\n]*\\)\\n$`));

@@ -112,7 +112,8 @@ t.test('an endpoint removal moves its sessions as expected moves, with the clust
     'every move expected, none stuck',
   );
   t.ok(breaks.findings.every((f) => f.type !== 'move' || (f.class === 'expected' && f.rule === 'watch-departed')));
-  if (report.totals.podChanges >= 2) t.match(text, /\d+ sessions left pod-. \(terminating \d+ms before\): .*; expected/, 'and one grouped line');
+  // How many sessions the balancer had put on the removed pod varies; two or more make a group.
+  t.ok(report.totals.podChanges < 2 || /\d+ sessions left pod-. \(terminating \d+ms before\): .*; expected/.test(text), 'and one grouped line when two or more moved');
   t.equal(result.verdict.passed, true, result.verdict.broken.join('; '));
   t.equal(runExitCode(result), 0, 'expected moves never fail a run');
 });
